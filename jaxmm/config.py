@@ -1,0 +1,85 @@
+"""Validation of config.yaml against workflow/schemas/config.schema.yaml.
+
+Errors name the key (as a dotted path) and what is allowed, one line each, e.g.::
+
+    config error at ingest.futures: unknown key 'n_tenor'; allowed: n_tenors, roll_business_days, sources
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _key_path(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    where = _key_path(error.absolute_path)
+    schema = error.schema
+    if error.validator == "additionalProperties":
+        allowed = ", ".join(sorted(schema.get("properties", {})))
+        extra = sorted(set(error.instance) - set(schema.get("properties", {})))
+        return f"config error at {where}: unknown key {', '.join(map(repr, extra))}; allowed: {allowed}"
+    if error.validator == "enum":
+        allowed = ", ".join(map(str, schema["enum"]))
+        return f"config error at {where}: {error.instance!r} is not allowed; allowed: {allowed}"
+    if error.validator == "required":
+        return f"config error at {where}: {error.message}"
+    desc = schema.get("description")
+    return f"config error at {where}: {error.message}" + (f" ({desc})" if desc else "")
+
+
+def _fill_defaults(instance, schema: dict, root: dict) -> None:
+    if "$ref" in schema:
+        ref = schema["$ref"].removeprefix("#/").split("/")
+        target = root
+        for part in ref:
+            target = target[part]
+        _fill_defaults(instance, target, root)
+        return
+    if isinstance(instance, dict):
+        for key, sub in schema.get("properties", {}).items():
+            if key not in instance and "default" in sub:
+                instance[key] = copy.deepcopy(sub["default"])
+            if key in instance:
+                _fill_defaults(instance[key], sub, root)
+    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        for item in instance:
+            _fill_defaults(item, schema["items"], root)
+
+
+def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """Check ``config`` in place (defaults filled in); raise ConfigError listing every problem."""
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise ConfigError("\n".join(_describe(e) for e in errors))
+    _fill_defaults(config, schema, schema)
+    return config
+
+
+def load_config(path: str | Path) -> dict:
+    """Read and validate a config file (for notebooks and tests)."""
+    text = Path(path).read_text()
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    return validate_config(config)

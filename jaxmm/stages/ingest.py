@@ -1,0 +1,188 @@
+"""Ingest stage: raw chains, futures and daily series -> canonical parquet tables.
+
+Each ``run_*`` reads every configured source of one dataset, writes the canonical table,
+the quarantine (every rejected row with its reason, file and line) and a summary with
+rows in / kept / quarantined per file, and checks that rows in = kept + quarantined.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from jaxmm.io import schemas
+from jaxmm.io.common import ReadResult, expand_paths
+from jaxmm.io.errors import Quarantine
+
+log = logging.getLogger(__name__)
+
+
+def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
+    return pa.concat_tables([t.cast(schema) for t in tables]) if tables else schema.empty_table()
+
+
+def quarantine_table(quarantines: list[Quarantine]) -> pa.Table:
+    rows = [{"dataset": r.dataset, "source_file": r.source_file, "line": r.line,
+             "reason": r.reason.value, "detail": r.detail, "raw": r.raw}
+            for q in quarantines for r in q.rows]
+    return pa.Table.from_pylist(rows, schema=schemas.QUARANTINE)
+
+
+def _write_outputs(dataset: str, results: list[ReadResult], tables: dict[str, pa.Table],
+                   kept_rows: int, outputs: dict) -> None:
+    """Write tables, quarantine and summary; fail loudly if any row went missing.
+
+    ``kept_rows`` is the number of kept input records found in ``tables`` (the unit the
+    readers' summaries count in).
+    """
+    summary = pa.Table.from_pylist([row for r in results for row in r.summary], schema=schemas.SUMMARY)
+    quarantine = quarantine_table([r.quarantine for r in results])
+    rows_in, kept, n_quarantined = (int(pc.sum(summary.column(c)).as_py() or 0)
+                                    for c in ("rows_in", "kept", "quarantined"))
+    if rows_in != kept + n_quarantined or n_quarantined != quarantine.num_rows or kept != kept_rows:
+        raise RuntimeError(
+            f"ingest {dataset}: rows not conserved: in={rows_in}, kept={kept} (tables hold {kept_rows}), "
+            f"quarantined={n_quarantined} (quarantine table holds {quarantine.num_rows})")
+    for name, table in tables.items():
+        pq.write_table(table, outputs[name])
+    pq.write_table(quarantine, outputs["quarantine"])
+    pq.write_table(summary, outputs["summary"])
+    by_reason = pd.Series(quarantine.column("reason").to_pylist(), dtype=object).value_counts().to_dict()
+    log.info("ingest %s: %d rows in, %d kept, %d quarantined %s", dataset, rows_in, kept, n_quarantined, by_reason)
+
+
+def run_chains(inputs: dict, outputs: dict, params: dict) -> None:
+    from jaxmm.io.chains import read_chains
+
+    section = params["section"]
+    tz = section.get("timezone", "America/New_York")
+    results = [read_chains(expand_paths(src["paths"]), src["format"], src["name"], timezone=tz)
+               for src in section["sources"]]
+    chains = _concat([r.table for r in results], schemas.CHAINS)
+    _write_outputs("chains", results, {"chains": chains}, chains.num_rows, outputs)
+
+
+def run_futures(inputs: dict, outputs: dict, params: dict) -> None:
+    from jaxmm.io.futures import continuous_tenors, read_settlements, read_wide_curve
+
+    section = params["section"]
+    results, contracts, tenors = [], [], []
+    kept_rows = 0
+    for src in section["sources"]:
+        paths = expand_paths(src["paths"], suffixes=(".csv",))
+        if src["format"] == "settlements":
+            r = read_settlements(paths, src["name"])
+            contracts.append(r.table)
+            tenors.append(continuous_tenors(r.table, section["n_tenors"], section["roll_business_days"]))
+            kept_rows += r.table.num_rows
+        else:  # a wide curve has no contracts: its kept records are its dates
+            r = read_wide_curve(paths, src["name"])
+            tenors.append(r.table)
+            kept_rows += len(set(r.table.column("date").to_pylist()))
+        results.append(r)
+    tables = {"futures_contracts": _concat(contracts, schemas.FUTURES_CONTRACTS),
+              "futures_tenors": _concat(tenors, schemas.FUTURES_TENORS)}
+    _write_outputs("futures", results, tables, kept_rows, outputs)
+
+
+def run_daily(inputs: dict, outputs: dict, params: dict) -> None:
+    from jaxmm.io.daily import read_daily
+
+    results = [read_daily(expand_paths(src["paths"], suffixes=(".csv", ".gz")), src["name"],
+                          date_column=src.get("date_column", "date"), columns=src.get("columns"),
+                          positive=src.get("positive"))
+               for src in params["section"]["sources"]]
+    daily = _concat([r.table for r in results], schemas.DAILY)
+    _write_outputs("daily", results, {"daily": daily}, daily.num_rows, outputs)
+
+
+def report(inputs: dict, outputs: dict, params: dict) -> None:
+    """Report section: rows by reason, snapshots (expiries, strikes), quotes, futures curve."""
+    from jaxmm.report import Section
+
+    sec = Section("Ingest: validated inputs", order=10, figure_dir=outputs["figures"])
+    summary = pd.concat([pd.read_parquet(p) for p in inputs["summaries"]], ignore_index=True)
+    quarantine = pd.concat([pd.read_parquet(p) for p in inputs["quarantines"]], ignore_index=True)
+    totals = summary.groupby(["dataset", "source"], sort=False)[["rows_in", "kept", "quarantined"]].sum()
+    sec.text("Every input record is either kept in a canonical table or quarantined with a reason, "
+             "its file and its line: rows in = kept + quarantined for each file. A CBOE line counts "
+             "two records (its call and its put); a daily file counts one record per (date, column) cell.")
+    sec.table(totals.reset_index(), "Rows in, kept and quarantined by source")
+    if len(quarantine):
+        reasons = quarantine.groupby(["dataset", "reason"]).size().rename("rows").reset_index()
+        sec.table(reasons, "Quarantined rows by reason")
+        sec.table(quarantine[["dataset", "source_file", "line", "reason", "detail"]],
+                  "Quarantined rows", max_rows=25)
+    else:
+        sec.text("No row was quarantined.")
+
+    chains = pd.read_parquet(inputs["chains"])
+    if len(chains):
+        _chain_section(sec, chains)
+    tenors = pd.read_parquet(inputs["tenors"])
+    if len(tenors):
+        _futures_section(sec, tenors)
+    daily = pd.read_parquet(inputs["daily"])
+    if len(daily):
+        spans = daily.groupby(["source", "field"]).agg(first=("date", "min"), last=("date", "max"),
+                                                        observations=("value", "size")).reset_index()
+        sec.table(spans, "Daily series")
+    sec.write(outputs["section"])
+
+
+def _chain_section(sec, chains: pd.DataFrame) -> None:
+    from jaxmm.report import new_figure
+
+    snap = chains.groupby(["source", "quote_date"]).agg(
+        quote_time=("quote_time", "max"), underlying=("underlying_price", "median"),
+        expiries=("expiry", "nunique"), strikes=("strike", "nunique"), quotes=("strike", "size")).reset_index()
+    sec.table(snap, "Chain snapshots: expiries and strikes per snapshot")
+    per_expiry = chains.groupby(["source", "quote_date", "expiry"]).agg(
+        strikes=("strike", "nunique"), min_strike=("strike", "min"), max_strike=("strike", "max"),
+        quotes=("strike", "size"), two_sided=("bid", lambda b: int((b > 0).sum()))).reset_index()
+    sec.table(per_expiry, "Quotes by expiry (two_sided: quotes with a bid)", max_rows=40)
+
+    # Latest snapshot of the first source: out-of-the-money mids by expiry.
+    source = chains["source"].iloc[0]
+    last = chains[(chains["source"] == source) & (chains["quote_date"] == chains.loc[chains["source"] == source, "quote_date"].max())]
+    fig, (ax1, ax2) = new_figure(1, 2, figsize=(12, 4.2))
+    counts = last.groupby(["expiry", "right"]).size().unstack(fill_value=0)
+    counts.plot.bar(ax=ax1, width=0.8)
+    ax1.set_title(f"{source} {last['quote_date'].iloc[0]}: quotes by expiry")
+    ax1.set_xlabel("expiry"); ax1.set_ylabel("quotes kept")
+    otm = last[((last["right"] == "C") & (last["strike"] >= last["underlying_price"]))
+               | ((last["right"] == "P") & (last["strike"] < last["underlying_price"]))]
+    for expiry, g in otm.groupby("expiry"):
+        g = g.sort_values("strike")
+        ax2.semilogy(g["strike"], ((g["bid"] + g["ask"]) / 2).clip(lower=1e-3), ".-", ms=3, lw=0.7, label=str(expiry))
+    ax2.set_title("out-of-the-money mid prices by expiry"); ax2.set_xlabel("strike"); ax2.set_ylabel("mid (USD, log)")
+    ax2.legend(fontsize=6, ncol=2)
+    sec.figure(fig, "chain_quotes_by_expiry", "Kept quotes per expiry (left) and OTM mid prices (right), latest snapshot")
+
+
+def _futures_section(sec, tenors: pd.DataFrame) -> None:
+    from jaxmm.report import new_figure
+
+    for source, t in tenors.groupby("source"):
+        wide = t.pivot_table(index="date", columns="tenor", values="settle")
+        rolls = t[t["rolled"]].groupby("tenor").size()
+        sec.table(pd.DataFrame({"tenor": wide.columns, "first": [wide[c].first_valid_index() for c in wide],
+                                "last": [wide[c].last_valid_index() for c in wide],
+                                "days": [int(wide[c].notna().sum()) for c in wide],
+                                "rolls": [int(rolls.get(c, 0)) for c in wide]}),
+                  f"Continuous tenors of {source}")
+        fig, (ax1, ax2) = new_figure(1, 2, figsize=(12, 4.2))
+        for tenor in sorted({1, 3, 6, 12, int(wide.columns.max())} & set(wide.columns)):
+            ax1.plot(pd.to_datetime(wide.index), wide[tenor], lw=0.8, label=f"M{tenor}")
+        ax1.set_title(f"{source}: continuous tenors through time"); ax1.set_ylabel("settle"); ax1.legend()
+        dates = wide.index[np.linspace(0, len(wide) - 1, 6).astype(int)]
+        for d in dates:
+            ax2.plot(wide.columns, wide.loc[d], "o-", ms=3, label=str(d))
+        ax2.set_title("curve snapshots"); ax2.set_xlabel("tenor (months)"); ax2.set_ylabel("settle"); ax2.legend(fontsize=7)
+        sec.figure(fig, f"futures_curve_{source}", f"{source}: futures curve through time and snapshots")
