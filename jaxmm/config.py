@@ -62,9 +62,30 @@ def _fill_defaults(instance, schema: dict, root: dict) -> None:
             _fill_defaults(item, schema["items"], root)
 
 
+def _inline_file_refs(node, base_dir: Path):
+    """Replace ``{"$ref": "other.yaml#/a/b"}`` by that part of the other file (same folder)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            file_part, _, pointer = ref.partition("#")
+            target = yaml.safe_load((base_dir / file_part).read_text())
+            for part in filter(None, pointer.split("/")):
+                target = target[part]
+            return _inline_file_refs(target, base_dir)
+        return {k: _inline_file_refs(v, base_dir) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline_file_refs(v, base_dir) for v in node]
+    return node
+
+
+def load_schema(schema_path: str | Path = SCHEMA_PATH) -> dict:
+    schema_path = Path(schema_path)
+    return _inline_file_refs(yaml.safe_load(schema_path.read_text()), schema_path.parent)
+
+
 def validate_config(config: dict, schema_path: str | Path = SCHEMA_PATH) -> dict:
     """Check ``config`` in place (defaults filled in); raise ConfigError listing every problem."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = load_schema(schema_path)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:

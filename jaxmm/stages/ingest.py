@@ -181,6 +181,7 @@ def _futures_section(sec, tenors: pd.DataFrame) -> None:
         for tenor in sorted({1, 3, 6, 12, int(wide.columns.max())} & set(wide.columns)):
             ax1.plot(pd.to_datetime(wide.index), wide[tenor], lw=0.8, label=f"M{tenor}")
         ax1.set_title(f"{source}: continuous tenors through time"); ax1.set_ylabel("settle"); ax1.legend()
+        ax1.tick_params(axis="x", labelrotation=30)
         dates = wide.index[np.linspace(0, len(wide) - 1, 6).astype(int)]
         for d in dates:
             ax2.plot(wide.columns, wide.loc[d], "o-", ms=3, label=str(d))

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import gzip
 import logging
-from importlib import metadata, resources
+import importlib.util
+from importlib import metadata
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -28,10 +29,18 @@ SERIES = {
 }
 
 
+def _arch_dir() -> Path:
+    # find_spec locates the installed package without importing it (arch imports scipy/statsmodels).
+    spec = importlib.util.find_spec("arch")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("the arch package is not installed: `make install` installs it")
+    return Path(spec.submodule_search_locations[0])
+
+
 def copy_series(name: str, out_path: str | Path) -> int:
     """Write the arch package's ``name`` series to ``out_path`` as plain CSV; return its lines."""
     package, filename, _ = SERIES[name]
-    blob = resources.files(f"arch.data.{package}").joinpath(filename).read_bytes()
+    blob = (_arch_dir() / "data" / package / filename).read_bytes()
     text = gzip.decompress(blob)
     Path(out_path).write_bytes(text)
     return text.count(b"\n")

@@ -1,0 +1,261 @@
+"""Building blocks shared by the option-chain readers (CBOE, generic CSV, Deribit).
+
+- :class:`RowError`: raised inside a reader for a bad record; the reader turns it into a
+  quarantine entry (never a silent drop).
+- field parsers (:func:`number`, :func:`price`, :func:`count`, :func:`iso_date`,
+  :func:`check_bid_ask`) that raise :class:`RowError` with the right :class:`Reason`;
+- :func:`split_lines` / :func:`csv_fields`: physical lines, one CSV record per line (an
+  unbalanced quote spoils its own line only, never the rest of the file);
+- :func:`header_columns`: locate named columns in a CSV header, case-insensitively;
+- :class:`ChainSink`: collects kept rows column-wise (fast for 100k+ rows), the quarantine,
+  the duplicate check, and one summary per file with ``rows_in == kept + quarantined``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import operator
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pyarrow as pa
+
+from jaxmm.io.common import ReadResult, parse_float
+from jaxmm.io.errors import InputFileError, Quarantine, Reason
+from jaxmm.io.schemas import CHAINS
+
+UTC = dt.timezone.utc
+_AS_TUPLE = operator.itemgetter(*CHAINS.names)
+
+
+class RowError(Exception):
+    """A record is unusable: quarantine it with ``reason`` and a human-readable ``detail``."""
+
+    def __init__(self, reason: Reason, detail: str):
+        super().__init__(detail)
+        self.reason = Reason(reason)
+        self.detail = detail
+
+
+# --------------------------------------------------------------------------- fields
+
+def number(value, field: str, *, required: bool = False) -> float | None:
+    """A finite float from a CSV string or a JSON value; None when empty and not required."""
+    if type(value) is str:  # fast path for the common case: a plain decimal string
+        try:
+            out = float(value)
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(out):
+                return out
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        if required:
+            raise RowError(Reason.MISSING_FIELD, f"{field} is empty")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise RowError(Reason.NON_NUMERIC, f"{field}={_show(value)} is not a number")
+    try:
+        out = parse_float(value) if isinstance(value, str) else float(value)
+    except (ValueError, OverflowError):
+        raise RowError(Reason.NON_NUMERIC, f"{field}={_show(value)} is not a number") from None
+    if out is None:
+        # parse_float maps 'nan', 'n/a', '-' ... to None: "not reported".
+        if required:
+            raise RowError(Reason.MISSING_FIELD, f"{field}={_show(value)} (no value)")
+        return None
+    if not math.isfinite(out):
+        raise RowError(Reason.NON_NUMERIC, f"{field}={_show(value)} is not finite")
+    return out
+
+
+def price(value, field: str, *, required: bool = False) -> float | None:
+    """A price: a number >= 0 (negative -> NEGATIVE_PRICE)."""
+    out = number(value, field, required=required)
+    if out is not None and out < 0:
+        raise RowError(Reason.NEGATIVE_PRICE, f"{field}={out:g} < 0")
+    return out
+
+
+def count(value, field: str) -> float | None:
+    """A count (volume, open interest, size): a number >= 0 or None.
+
+    A negative count is not a number of contracts, so it is reported as NON_NUMERIC.
+    """
+    out = number(value, field)
+    if out is not None and out < 0:
+        raise RowError(Reason.NON_NUMERIC, f"{field}={out:g}: expected a count >= 0")
+    return out
+
+
+def strike_value(value, field: str = "strike") -> float:
+    out = number(value, field, required=True)
+    if out <= 0:
+        raise RowError(Reason.NONPOSITIVE_STRIKE, f"{field}={out:g} <= 0")
+    return out
+
+
+def check_bid_ask(bid: float, ask: float, prefix: str = "") -> None:
+    """Zero ask (no offer) and crossed quotes are unusable. bid == ask is allowed."""
+    if ask == 0:
+        raise RowError(Reason.ZERO_ASK, f"{prefix}ask=0 (no offer)")
+    if bid > ask:
+        raise RowError(Reason.CROSSED_QUOTE, f"{prefix}bid={bid:g} > ask={ask:g}")
+
+
+def iso_date(value: str | None, field: str) -> dt.date:
+    """A YYYY-MM-DD date (MISSING_FIELD when empty, BAD_DATE when it does not parse)."""
+    s = (value or "").strip()
+    if not s:
+        raise RowError(Reason.MISSING_FIELD, f"{field} is empty")
+    try:
+        return dt.date.fromisoformat(s)
+    except ValueError:
+        raise RowError(Reason.BAD_DATE, f"{field}={_show(s)}: expected YYYY-MM-DD") from None
+
+
+def right_code(value: str | None, field: str = "right") -> str:
+    """'C' or 'P' from C/P/call/put in any case."""
+    s = (value or "").strip().upper()
+    if not s:
+        raise RowError(Reason.MISSING_FIELD, f"{field} is empty")
+    code = {"C": "C", "CALL": "C", "P": "P", "PUT": "P"}.get(s)
+    if code is None:
+        raise RowError(Reason.BAD_RIGHT, f"{field}={_show(value)}: expected C, P, call or put")
+    return code
+
+
+def to_utc(local: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """Attach ``tz`` to a naive local time and convert to UTC (overflow -> BAD_DATE)."""
+    try:
+        return local.replace(tzinfo=tz).astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise RowError(Reason.BAD_DATE, f"time {local.isoformat()} out of range") from None
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``; a bad name is a configuration error naming the key."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(f"timezone: {name!r} is not an IANA time zone "
+                         "(e.g. 'America/New_York')") from None
+
+
+def _show(value, n: int = 40) -> str:
+    s = repr(value)
+    return s if len(s) <= n else s[: n - 3] + "..."
+
+
+# --------------------------------------------------------------------------- lines / CSV
+
+def split_lines(text: str) -> list[str]:
+    """Physical lines; CRLF and lone CR count as one line break (as editors count them)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def csv_fields(line: str) -> list[str]:
+    """The fields of one CSV line. A malformed line raises RowError(WRONG_FIELD_COUNT)."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error as exc:
+        raise RowError(Reason.WRONG_FIELD_COUNT, f"CSV line does not parse: {exc}") from None
+
+
+def fit_fields(fields: list[str], n: int) -> list[str]:
+    """``fields`` when there are ``n`` of them (trailing empty extras, e.g. a trailing comma,
+    are tolerated); otherwise RowError(WRONG_FIELD_COUNT)."""
+    if len(fields) == n:
+        return fields
+    if len(fields) > n and not any(f.strip() for f in fields[n:]):
+        return fields[:n]
+    raise RowError(Reason.WRONG_FIELD_COUNT, f"{len(fields)} fields, header has {n}")
+
+
+def header_columns(path: str | Path, line_no: int, header: list[str], required: tuple[str, ...],
+                   optional: tuple[str, ...], what: str) -> dict[str, int]:
+    """Map column name -> index; names are matched case-insensitively after stripping.
+
+    A missing required column, or a required/optional column given twice, stops the file
+    with an InputFileError naming the line and the column.
+    """
+    names = [h.strip().lower() for h in header]
+    wanted = set(required) | set(optional)
+    out: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in wanted:
+            if name in out:
+                raise InputFileError(path, f"each {what} column once", line=line_no,
+                                     column=name, found=f"columns {out[name] + 1} and {i + 1}")
+            out[name] = i
+    for name in required:
+        if name not in out:
+            raise InputFileError(path, f"a {what} header with column {name!r} "
+                                 f"(required: {', '.join(required)})",
+                                 line=line_no, column=name, found=",".join(header)[:200])
+    return out
+
+
+# --------------------------------------------------------------------------- the sink
+
+class ChainSink:
+    """Kept rows (column-wise, in CHAINS order), the quarantine and per-file summaries.
+
+    Usage by a reader: ``begin(path)``; per record ``take(n)`` then ``keep(row)`` or
+    ``reject(...)`` for each of its n quotes; ``end()`` checks conservation.
+    """
+
+    def __init__(self, source: str):
+        self.source = source
+        self.quarantine = Quarantine(dataset="chains")
+        self.rows: list[tuple] = []  # kept rows, in CHAINS column order
+        self.summary: list[dict] = []
+        # Duplicate key over the whole read: one source, so the key omits it.
+        self._seen: set[tuple] = set()
+        self._file: str | None = None
+        self._rows_in = self._kept = self._quarantined = 0
+
+    def begin(self, path: str | Path) -> None:
+        self._file = str(path)
+        self._rows_in = self._kept = self._quarantined = 0
+
+    def take(self, n: int = 1) -> None:
+        """Count ``n`` input quotes (a CBOE line holds 2: the call and the put)."""
+        self._rows_in += n
+
+    def reject(self, line: int, reason: Reason, detail: str, raw: str = "", count: int = 1) -> None:
+        self.quarantine.add(self._file, line, reason, detail, raw, count=count)
+        self._quarantined += count
+
+    def keep(self, row: dict, line: int, raw: str = "") -> None:
+        """Keep ``row`` unless it repeats the key of an earlier kept row.
+
+        ``row`` holds every CHAINS field except source, source_file and source_line (set
+        here); a missing field is a reader bug and raises KeyError.
+        """
+        key = (row["quote_time"], row["expiry"], row["strike"], row["right"])
+        if key in self._seen:
+            self.reject(line, Reason.DUPLICATE_ROW,
+                        f"same quote_time, expiry, strike, right as an earlier row: "
+                        f"{row['expiry']} {row['strike']:g} {row['right']}", raw)
+            return
+        self._seen.add(key)
+        row["source"], row["source_file"], row["source_line"] = self.source, self._file, line
+        self.rows.append(_AS_TUPLE(row))
+        self._kept += 1
+
+    def end(self) -> None:
+        if self._rows_in != self._kept + self._quarantined:  # a reader bug, never data
+            raise RuntimeError(f"{self._file}: rows_in {self._rows_in} != kept {self._kept} "
+                               f"+ quarantined {self._quarantined}")
+        self.summary.append({"dataset": "chains", "source": self.source,
+                             "source_file": self._file, "rows_in": self._rows_in,
+                             "kept": self._kept, "quarantined": self._quarantined})
+
+    def result(self) -> ReadResult:
+        columns = list(zip(*self.rows)) if self.rows else [[] for _ in CHAINS.names]
+        table = pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, CHAINS)],
+                                     schema=CHAINS)
+        return ReadResult(table, self.quarantine, self.summary)

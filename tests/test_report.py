@@ -1,0 +1,28 @@
+"""Report sections render into one self-contained HTML page."""
+
+import json
+
+import pandas as pd
+
+from jaxmm.report import Section, new_figure, render_html
+
+
+def test_section_roundtrip_and_render(tmp_path):
+    sec = Section("Stage <B>", order=20, figure_dir=tmp_path / "fig")
+    sec.text("rows in = kept + quarantined & more")
+    sec.table(pd.DataFrame({"a": [1.23456789, float("nan")], "b": ["x", None]}), "a table", max_rows=1)
+    fig, ax = new_figure()
+    ax.plot([0, 1], [1, 0])
+    png = sec.figure(fig, "line", "a line")
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    sec.write(tmp_path / "s.json")
+    first = Section("First", order=10, figure_dir=tmp_path / "fig")
+    first.write(tmp_path / "f.json")
+
+    sections = [json.loads((tmp_path / n).read_text()) for n in ("s.json", "f.json")]
+    page = render_html(sections, "Run", {"git": "abc"})
+    assert page.index("First") < page.index("Stage &lt;B&gt;")          # ordered, escaped
+    assert "rows in = kept + quarantined &amp; more" in page
+    assert "<td>1.23457</td>" in page and "(first 1 of 2 rows)" in page
+    assert "data:image/png;base64," in page                              # figure embedded
+    assert "git: abc" in page
