@@ -104,3 +104,39 @@ def load_config(path: str | Path) -> dict:
     if not isinstance(config, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     return validate_config(config)
+
+
+def reference_table(schema_path: str | Path = SCHEMA_PATH) -> str:
+    """The README's configuration reference (markdown), generated from the schema."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def type_of(node: dict) -> str:
+        if node.get("type") == "array" and "items" in node:
+            items = node["items"]
+            return "list of " + (("one of " + ", ".join(items["enum"])) if "enum" in items else items.get("type", ""))
+        text = "one of " + ", ".join(map(str, node["enum"])) if "enum" in node else node.get("type", "")
+        bounds = [f"{op} {node[key]}" for key, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
+                                                     ("maximum", "<="), ("exclusiveMaximum", "<"))
+                  if key in node and abs(node[key]) < 1e15]
+        return " ".join([text, ", ".join(bounds)]).strip()
+
+    def walk(node: dict, path: str) -> None:
+        desc = node.get("description", "")
+        items = node.get("items")
+        if node.get("type") == "array" and isinstance(items, dict) and "properties" in items:
+            rows.append((path, "list of mappings", "", desc))
+            walk(items, path + "[]")
+        elif "properties" in node:
+            if path:
+                rows.append((path, "mapping", "", desc))
+            for key, sub in node["properties"].items():
+                walk(sub, f"{path}.{key}" if path else key)
+        else:
+            default = f"`{node['default']}`" if "default" in node else ""
+            rows.append((path, type_of(node), default, desc))
+
+    walk(load_schema(schema_path), "")
+    lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in (f"`{p}`", t, d, m)) + " |"
+              for p, t, d, m in rows]
+    return "\n".join(lines)

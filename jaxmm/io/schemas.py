@@ -104,3 +104,22 @@ def empty(schema: pa.Schema) -> pa.Table:
 def doc(schema: pa.Schema) -> list[tuple[str, str, str]]:
     """(name, type, description) per field, for the README and the report."""
     return [(f.name, str(f.type), f.metadata[b"doc"].decode()) for f in schema]
+
+
+TABLES = {  # README outputs: path -> schema
+    "results/ingest/chains.parquet": CHAINS,
+    "results/ingest/futures_contracts.parquet": FUTURES_CONTRACTS,
+    "results/ingest/futures_tenors.parquet": FUTURES_TENORS,
+    "results/ingest/daily.parquet": DAILY,
+    "results/ingest/{chains,futures,daily}_quarantine.parquet": QUARANTINE,
+    "results/ingest/{chains,futures,daily}_summary.parquet": SUMMARY,
+}
+
+
+def markdown_tables() -> str:
+    """The README's per-table column reference, generated from the schemas above."""
+    parts = []
+    for path, schema in TABLES.items():
+        rows = "\n".join(f"| `{name}` | {type_} | {text} |" for name, type_, text in doc(schema))
+        parts.append(f"#### `{path}`\n\n| column | type | meaning, unit |\n|---|---|---|\n{rows}")
+    return "\n\n".join(parts)
