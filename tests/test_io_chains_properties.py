@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _io_corruption import corrupted as _corrupted
 from jaxmm.io.chains import read_chains
 from jaxmm.io.errors import InputFileError
 from jaxmm.io.schemas import CHAINS
@@ -67,43 +68,13 @@ BAD_CELLS = ["", " ", "abc", "-1", "0", "-0", "nan", "inf", "1e999", "NA", "-", 
              "99999999999999999999", "1" * 5000, "\u00e9\u2028"]
 
 
-@st.composite
-def corrupted(draw, text: str, body: int) -> bytes:
-    """``text`` after 1-6 random line edits (mostly on data lines, from index ``body``),
-    then maybe random bytes and truncation."""
-    lines = text.split("\n")
-    for _ in range(draw(st.integers(1, 6))):
-        if not lines:
-            break
-        anywhere = st.integers(0, len(lines) - 1)
-        i = draw(anywhere if len(lines) <= body or draw(st.integers(0, 3)) == 0
-                 else st.integers(body, len(lines) - 1))
-        op = draw(st.sampled_from(["cell", "cell", "cell", "delete", "duplicate", "swap", "blank"]))
-        if op == "cell":
-            fields = lines[i].split(",")
-            j = draw(st.integers(0, len(fields) - 1))
-            fields[j] = draw(st.sampled_from(BAD_CELLS) | st.text(max_size=8))
-            lines[i] = ",".join(fields)
-        elif op == "delete":
-            del lines[i]
-        elif op == "duplicate":
-            lines.insert(draw(st.integers(0, len(lines))), lines[i])
-        elif op == "swap":
-            k = draw(st.integers(0, len(lines) - 1))
-            lines[i], lines[k] = lines[k], lines[i]
-        else:
-            lines.insert(i, draw(st.sampled_from(["", "  ", "\r"])))
-    data = "\n".join(lines).encode("utf-8")
-    for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):  # mostly valid UTF-8: reach the rows
-        pos = draw(st.integers(0, len(data)))
-        op = draw(st.sampled_from(["bytes", "text", "truncate"]))
-        if op == "bytes":  # often not UTF-8: the whole file is rejected
-            data = data[:pos] + draw(st.binary(min_size=1, max_size=6)) + data[pos:]
-        elif op == "text":
-            data = data[:pos] + draw(st.text(min_size=1, max_size=6)).encode("utf-8") + data[pos:]
-        else:
-            data = data[:pos]
-    return data
+def corrupted(text: str, body: int):
+    """``text`` corrupted: edits mostly on the data lines (from index ``body``) and mostly
+    valid UTF-8, so the rows are reached; invalid UTF-8 sometimes."""
+    return _corrupted(text, bad_cells=BAD_CELLS, body=body, edits=6,
+                      ops=("edit", "edit", "edit", "delete", "duplicate", "swap", "blank"),
+                      blanks=("", "  ", "\r"), byte_edits=(0, 0, 0, 1, 2),
+                      byte_ops=("insert_bytes", "insert_text", "truncate"))
 
 
 def nonblank_lines(data: bytes) -> int:

@@ -7,6 +7,7 @@
 - :func:`split_lines` / :func:`csv_fields`: physical lines, one CSV record per line (an
   unbalanced quote spoils its own line only, never the rest of the file);
 - :func:`header_columns`: locate named columns in a CSV header, case-insensitively;
+  :func:`csv_header`: find, parse and check the header line of a CSV file;
 - :class:`ChainSink`: collects kept rows column-wise (fast for 100k+ rows), the quarantine,
   the duplicate check, and one summary per file with ``rows_in == kept + quarantined``.
 """
@@ -196,6 +197,28 @@ def header_columns(path: str | Path, line_no: int, header: list[str], required: 
                                  f"(required: {', '.join(required)})",
                                  line=line_no, column=name, found=",".join(header)[:200])
     return out
+
+
+def csv_header(path: str | Path, lines: list[str], required: tuple[str, ...], optional: tuple[str, ...],
+               what: str, no_header: str):
+    """The first non-blank line of ``lines`` read as a CSV header.
+
+    Returns (header line number, header line, header fields, column map, iterator over the
+    remaining non-blank lines as (1-based line number, line)). No non-blank line stops the
+    file with InputFileError(``no_header``); a header that does not parse, or lacks a column,
+    stops it too (see :func:`header_columns`).
+    """
+    numbered = ((i + 1, line) for i, line in enumerate(lines) if line.strip())
+    first = next(numbered, None)
+    if first is None:  # e.g. only a BOM or unicode spaces
+        raise InputFileError(path, no_header, line=1)
+    header_no, header_line = first
+    try:
+        header = csv_fields(header_line)
+    except RowError as err:
+        raise InputFileError(path, "a CSV header line", line=header_no, found=err.detail) from None
+    cols = header_columns(path, header_no, header, required, optional, what)
+    return header_no, header_line, header, cols, numbered
 
 
 # --------------------------------------------------------------------------- the sink

@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Iterator
 
 from jaxmm.io.chain_rows import (UTC, ChainSink, RowError, check_bid_ask, count, csv_fields,
-                                 fit_fields, header_columns, number, price, split_lines,
+                                 csv_header, fit_fields, number, price, split_lines,
                                  strike_value)
 from jaxmm.io.common import read_text
 from jaxmm.io.errors import InputFileError, Reason
@@ -81,16 +81,8 @@ _MONTHS = {m: i + 1 for i, m in enumerate(
 # --------------------------------------------------------------------------- records
 
 def _csv_records(path, lines: list[str]) -> Iterator[tuple[int, dict | RowError, str]]:
-    numbered = ((i + 1, line) for i, line in enumerate(lines) if line.strip())
-    first = next(numbered, None)
-    if first is None:
-        raise InputFileError(path, "a Deribit CSV header line", line=1)
-    header_no, header_line = first
-    try:
-        header = csv_fields(header_line)
-    except RowError as err:
-        raise InputFileError(path, "a CSV header line", line=header_no, found=err.detail) from None
-    cols = header_columns(path, header_no, header, REQUIRED, OPTIONAL, "Deribit")
+    header_no, header_line, header, cols, numbered = csv_header(
+        path, lines, REQUIRED, OPTIONAL, "Deribit", "a Deribit CSV header line")
     if not any(t in cols for t in TIMESTAMPS):
         raise InputFileError(path, "a Deribit header with column 'creation_timestamp' or 'timestamp'",
                              line=header_no, column="creation_timestamp", found=header_line[:200])

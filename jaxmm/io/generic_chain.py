@@ -37,11 +37,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from jaxmm.io.chain_rows import (ChainSink, RowError, check_bid_ask, count, csv_fields, fit_fields,
-                                 header_columns, iso_date, number, price, right_code, split_lines,
+from jaxmm.io.chain_rows import (ChainSink, RowError, check_bid_ask, count, csv_fields, csv_header,
+                                 fit_fields, iso_date, number, price, right_code, split_lines,
                                  strike_value, to_utc)
 from jaxmm.io.common import read_text
-from jaxmm.io.errors import InputFileError, Reason
+from jaxmm.io.errors import Reason
 
 REQUIRED = ("quote_date", "expiry", "strike", "right", "bid", "ask")
 OPTIONAL = ("quote_time", "underlying", "underlying_price", "last", "volume", "open_interest",
@@ -102,16 +102,8 @@ def _row(fields: list[str], cols: dict[str, int], source: str, tz: dt.tzinfo) ->
 def read_file(path: str | Path, sink: ChainSink, tz: dt.tzinfo) -> None:
     """Read one generic chain CSV into ``sink`` (file-level problems raise InputFileError)."""
     lines = split_lines(read_text(path))
-    numbered = ((i + 1, line) for i, line in enumerate(lines) if line.strip())
-    first = next(numbered, None)
-    if first is None:  # e.g. only a BOM or unicode spaces
-        raise InputFileError(path, "a header line naming " + ", ".join(REQUIRED), line=1)
-    header_no, header_line = first
-    try:
-        header = csv_fields(header_line)
-    except RowError as err:
-        raise InputFileError(path, "a CSV header line", line=header_no, found=err.detail) from None
-    cols = header_columns(path, header_no, header, REQUIRED, OPTIONAL, "generic chain")
+    _, _, header, cols, numbered = csv_header(path, lines, REQUIRED, OPTIONAL, "generic chain",
+                                              "a header line naming " + ", ".join(REQUIRED))
     for line_no, line in numbered:
         sink.take(1)
         try:
