@@ -8,7 +8,6 @@ rows in / kept / quarantined per file, and checks that rows in = kept + quaranti
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
