@@ -64,6 +64,11 @@ def jax_options(x64=True):
     return {"x64": x64, "platform": config["runtime"]["jax_platform"]}
 
 
+# A JAX rule claims the card (resources: gpu=GPU_JOB) when JAX stages run on a GPU;
+# the gpu profile offers gpu=1, so two such jobs never share it.
+GPU_JOB = 1 if config["runtime"]["jax_platform"] in ("cuda", "gpu") else 0
+
+
 # Report sections: each stage's rule file calls report_section(name) for the JSON it
 # writes; the report rule takes every registered section, so no central list to edit.
 REPORT_SECTIONS = []

@@ -20,6 +20,8 @@ rule synthetic:
     benchmark:
         bench("synthetic")
     threads: 1
+    resources:
+        gpu=GPU_JOB,
     script:
         SCRIPT
 
