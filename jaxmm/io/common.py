@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import glob
+import gzip
 import math
+import zlib
 from pathlib import Path
 
 import pyarrow as pa
@@ -46,16 +48,27 @@ def expand_paths(patterns: list[str | Path], suffixes: tuple[str, ...] = (".csv"
 
 
 def read_text(path: str | Path) -> str:
-    """The file decoded as UTF-8 (a BOM is dropped). Empty or undecodable files raise."""
+    """The file decoded as UTF-8 (a BOM is dropped); ``*.gz`` is decompressed first.
+
+    Empty, undecodable or broken gzip files raise :class:`InputFileError`.
+    """
     path = Path(path)
     data = path.read_bytes()
+    after = ""
+    if path.name.lower().endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputFileError(path, "a gzip-compressed file (name ends in .gz)", line=1,
+                                 found=str(exc)) from None
+        after = " (after decompression)"
     if not data.strip():
-        raise InputFileError(path, "a non-empty file", line=1)
+        raise InputFileError(path, "a non-empty file" + after, line=1)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InputFileError(path, "UTF-8 text", line=line,
+        raise InputFileError(path, "UTF-8 text" + after, line=line,
                              found=f"byte 0x{data[exc.start]:02x} at offset {exc.start}") from None
     return text
 

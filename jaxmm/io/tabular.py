@@ -20,9 +20,7 @@ import csv
 import dataclasses
 import datetime as dt
 import functools
-import gzip
 import re
-import zlib
 from pathlib import Path
 
 from jaxmm.io.common import expand_paths, parse_float, read_text
@@ -77,26 +75,6 @@ def csv_paths(paths) -> list[Path]:
     return expand_paths(list(paths), suffixes=CSV_SUFFIXES)
 
 
-def read_input_text(path: str | Path) -> str:
-    """The file's text; ``*.gz`` is decompressed first. Empty/undecodable files raise."""
-    path = Path(path)
-    if not path.name.lower().endswith(".gz"):
-        return read_text(path)
-    try:
-        data = gzip.decompress(path.read_bytes())
-    except (OSError, EOFError, zlib.error) as exc:
-        raise InputFileError(path, "a gzip-compressed file (name ends in .gz)", line=1,
-                             found=str(exc)) from None
-    if not data.strip():
-        raise InputFileError(path, "a non-empty file (after decompression)", line=1)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputFileError(path, "UTF-8 text (after decompression)", line=line,
-                             found=f"byte 0x{data[exc.start]:02x} at offset {exc.start}") from None
-
-
 def split_fields(line: str) -> list[str]:
     """Fields of one CSV line (quotes honoured; never raises)."""
     if '"' not in line:
@@ -112,7 +90,7 @@ def split_fields(line: str) -> list[str]:
 def load_csv(path: str | Path) -> CsvText:
     """Read a CSV file into header + records. Raises for empty or header-only files."""
     path = Path(path)
-    text = read_input_text(path)
+    text = read_text(path)
     header_line, header, records = 0, None, []
     for n, line in enumerate(text.split("\n"), start=1):
         line = line.rstrip("\r")

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
-from jaxmm.io.common import ReadResult, expand_paths
+from jaxmm.io.common import ReadResult
 from jaxmm.io.errors import Quarantine
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def run_chains(inputs: dict, outputs: dict, params: dict) -> None:
 
     section = params["section"]
     tz = section.get("timezone", "America/New_York")
-    results = [read_chains(expand_paths(src["paths"]), src["format"], src["name"], timezone=tz)
+    results = [read_chains(src["paths"], src["format"], src["name"], timezone=tz)
                for src in section["sources"]]
     chains = _concat([r.table for r in results], schemas.CHAINS)
     _write_outputs("chains", results, {"chains": chains}, chains.num_rows, outputs)
@@ -74,14 +74,13 @@ def run_futures(inputs: dict, outputs: dict, params: dict) -> None:
     results, contracts, tenors = [], [], []
     kept_rows = 0
     for src in section["sources"]:
-        paths = expand_paths(src["paths"], suffixes=(".csv",))
         if src["format"] == "settlements":
-            r = read_settlements(paths, src["name"])
+            r = read_settlements(src["paths"], src["name"])
             contracts.append(r.table)
             tenors.append(continuous_tenors(r.table, section["n_tenors"], section["roll_business_days"]))
             kept_rows += r.table.num_rows
         else:  # a wide curve has no contracts: its kept records are its dates
-            r = read_wide_curve(paths, src["name"])
+            r = read_wide_curve(src["paths"], src["name"])
             tenors.append(r.table)
             kept_rows += len(set(r.table.column("date").to_pylist()))
         results.append(r)
@@ -93,7 +92,7 @@ def run_futures(inputs: dict, outputs: dict, params: dict) -> None:
 def run_daily(inputs: dict, outputs: dict, params: dict) -> None:
     from jaxmm.io.daily import read_daily
 
-    results = [read_daily(expand_paths(src["paths"], suffixes=(".csv", ".gz")), src["name"],
+    results = [read_daily(src["paths"], src["name"],
                           date_column=src.get("date_column", "date"), columns=src.get("columns"),
                           positive=src.get("positive"))
                for src in params["section"]["sources"]]

@@ -1,7 +1,6 @@
 # Helpers shared by the rule files: config validation, code versions, report registry.
 import glob as _glob
 import hashlib
-import json
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
