@@ -103,3 +103,6 @@ def vega(forward, strike, t, vol, discount=1.0):
     d1, _, _, ok = _d1_d2(forward, strike, t, vol)
     v = forward * _INV_SQRT_2PI * jnp.exp(-0.5 * d1 * d1) * jnp.sqrt(jnp.maximum(t, 0.0))
     return discount * jnp.where(ok, v, 0.0)
+
+
+from jaxmm.iv import IVStatus, implied_vol  # noqa: E402,F401  (public here: jaxmm.black.implied_vol)
