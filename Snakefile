@@ -12,6 +12,7 @@ configfile: "config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/ingest.smk"
+include: "workflow/rules/implied_vols.smk"
 # Stages that add report sections are included above this line.
 include: "workflow/rules/report.smk"
 

@@ -19,7 +19,8 @@ from jaxmm.io import schemas
 pytestmark = pytest.mark.e2e
 
 RULES = ["synthetic", "package_data", "ingest_chains", "ingest_futures", "ingest_daily",
-         "ingest_report", "report"]
+         "ingest_report", "implied_vols", "implied_vols_report", "report"]
+IV_RULES = {"implied_vols", "implied_vols_report"}
 
 
 def small_config(repo: Path) -> dict:
@@ -78,6 +79,26 @@ def test_outputs_follow_their_schemas(workdir):
         table = pq.read_table(ingest / f"{name}.parquet")
         assert table.schema.equals(schema, check_metadata=False), name
         assert table.num_rows > 0, name
+    iv = workdir / "results" / "implied_vols"
+    for name, schema in [("forwards", schemas.IV_FORWARDS), ("quotes", schemas.IV_QUOTES),
+                         ("parity_scan", schemas.PARITY_SCAN), ("summary", schemas.IV_SUMMARY)]:
+        table = pq.read_table(iv / f"{name}.parquet")
+        assert table.schema.equals(schema, check_metadata=False), name
+        assert table.num_rows > 0 or name == "parity_scan", name
+
+
+def test_implied_vols_keep_every_quote_and_recover_the_forwards(workdir):
+    chains = pd.read_parquet(workdir / "results" / "ingest" / "chains.parquet")
+    quotes = pd.read_parquet(workdir / "results" / "implied_vols" / "quotes.parquet")
+    assert len(quotes) == len(chains)
+    assert (quotes["source_line"].to_numpy() == chains["source_line"].to_numpy()).all()
+    forwards = pd.read_parquet(workdir / "results" / "implied_vols" / "forwards.parquet")
+    truth = pd.read_parquet(workdir / "results" / "synthetic" / "truth" / "chain_slices.parquet")
+    m = forwards.merge(truth, on=["quote_date", "expiry"], suffixes=("", "_true"), validate="one_to_one")
+    assert len(m) == len(truth) and (m["forward_method"] == "regression").all()
+    assert (abs(m["forward"] / m["forward_true"] - 1) < 3e-4).all()      # as tests/test_stage_implied_vols.py
+    two_sided_otm = quotes[quotes["otm"] & (quotes["bid"] > 0)]
+    assert (two_sided_otm["quote_status"] == "ok").all()
 
 
 def test_rows_conserved_and_bad_rows_quarantined(workdir):
@@ -93,10 +114,13 @@ def test_rows_conserved_and_bad_rows_quarantined(workdir):
     assert got == want
 
 
-def test_report_has_the_ingest_section(workdir):
+def test_report_has_the_ingest_and_implied_vols_sections(workdir):
     page = (workdir / "results" / "report" / "index.html").read_text()
     assert "e2e test run" in page and "Ingest: validated inputs" in page
-    assert "Quarantined rows by reason" in page and page.count("data:image/png;base64,") >= 2
+    assert "Quarantined rows by reason" in page
+    assert "Implied vols and forwards" in page and "Forwards, discount factors and ATM vols" in page
+    assert page.index("Ingest: validated inputs") < page.index("Implied vols and forwards")
+    assert page.count("data:image/png;base64,") >= 4
 
 
 def test_nothing_to_do_after_a_complete_run(workdir):
@@ -114,6 +138,10 @@ def test_changing_one_section_reruns_that_stage_and_its_dependents_only(workdir)
         cfg["synthetic"]["seed"] = 8
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         assert planned_rules(workdir) == set(RULES) - {"package_data"}
+        cfg = yaml.safe_load(original)
+        cfg["implied_vols"]["parity"]["min_pairs"] = 6
+        (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        assert planned_rules(workdir) == IV_RULES | {"report"}
     finally:
         (workdir / "config.yaml").write_text(original)
 
@@ -124,10 +152,17 @@ def test_editing_library_code_reruns_the_rules_that_use_it(workdir):
     try:
         target.write_text(original + "\n# an edit\n")
         assert planned_rules(workdir) == {"ingest_chains", "ingest_futures", "ingest_daily",
-                                          "ingest_report", "report"}
+                                          "ingest_report", "report"} | IV_RULES
     finally:
         target.write_text(original)
     assert planned_rules(workdir) == set()
+    target = workdir / "jaxmm" / "parity.py"
+    original = target.read_text()
+    try:
+        target.write_text(original + "\n# an edit\n")
+        assert planned_rules(workdir) == IV_RULES | {"report"}
+    finally:
+        target.write_text(original)
 
 
 def test_bad_config_stops_the_dag_naming_the_key(workdir, tmp_path):

@@ -1,0 +1,268 @@
+"""The implied-vol stage on a small synthetic chain with known truth, and on the real SPX chain.
+
+Tolerances (synthetic chain: noisy mids inside tick-rounded quotes around an SSVI surface,
+r = 4%, q = 1.3%): forwards within 3e-4 relative (USD 2 on 6700; measured ~1e-4) and
+discount factors within 1e-3 (measured ~1.3e-4) of the truth.
+"""
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from jaxmm.io import schemas
+from jaxmm.io.chains import read_chains
+from jaxmm.io.futures import business_days_between
+from jaxmm.iv import IVStatus
+from jaxmm.stages import implied_vols as stage
+from jaxmm.synthetic import _streams, chains as synthetic_chains, resolve
+
+SMALL = {"chains": {"n_quote_dates": 2, "strikes_per_expiry": 40, "n_weeklies": 1, "n_monthlies": 2,
+                    "max_years": 1.0}}
+OUTPUTS = {"forwards": schemas.IV_FORWARDS, "quotes": schemas.IV_QUOTES,
+           "parity_scan": schemas.PARITY_SCAN, "summary": schemas.IV_SUMMARY}
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """Chains read back from the synthetic CBOE files (pandas), the generator's slice truth,
+    and the folder holding chains.parquet and truth/."""
+    out = tmp_path_factory.mktemp("synthetic")
+    cfg = resolve(SMALL)
+    synthetic_chains.generate(cfg["chains"], out, _streams(cfg["seed"])["chains"])
+    table = read_chains([out / "chains"], "cboe", "synthetic_spx").table
+    pq.write_table(table, out / "chains.parquet")
+    truth = pd.read_parquet(out / "truth" / "chain_slices.parquet")
+    return table.to_pandas(), truth, out
+
+
+@pytest.fixture(scope="module")
+def stage_run(synthetic, tmp_path_factory):
+    """The stage's run() on the synthetic chain: its parquet outputs read back."""
+    _, _, out = synthetic
+    folder = tmp_path_factory.mktemp("iv")
+    outputs = {name: str(folder / f"{name}.parquet") for name in OUTPUTS}
+    stage.run({"chains": str(out / "chains.parquet")}, outputs, {"section": {}})
+    return {name: pq.read_table(path) for name, path in outputs.items()}, folder
+
+
+def test_outputs_follow_their_schemas(stage_run):
+    tables, _ = stage_run
+    for name, schema in OUTPUTS.items():
+        assert tables[name].schema.equals(schema, check_metadata=False), name
+    assert tables["quotes"].num_rows > 0 and tables["forwards"].num_rows > 0
+
+
+def test_every_quote_is_kept_in_order(synthetic, stage_run):
+    chains, _, _ = synthetic
+    quotes = stage_run[0]["quotes"].to_pandas()
+    assert len(quotes) == len(chains)
+    for col in ("source_file", "source_line", "strike", "right", "bid", "ask"):
+        assert (quotes[col].to_numpy() == chains[col].to_numpy()).all(), col
+
+
+def test_forwards_and_discounts_match_the_truth(synthetic, stage_run):
+    _, truth, _ = synthetic
+    fw = stage_run[0]["forwards"].to_pandas()
+    m = fw.merge(truth, on=["quote_date", "expiry"], suffixes=("", "_true"), validate="one_to_one")
+    assert len(m) == len(truth) == len(fw)
+    assert (m["forward_method"] == "regression").all()
+    assert np.max(np.abs(m["forward"] / m["forward_true"] - 1)) < 3e-4
+    assert np.max(np.abs(m["discount"] - m["discount_true"])) < 1e-3
+    # t runs from the 18:0x ET snapshot to 16:00 ET on expiry: the truth's whole days less
+    # 1-2 hours (2 h when both dates are on daylight time, 1 h when the expiry is on EST).
+    hours_short = (m["t_true"] - m["t"]) * 365 * 24
+    assert hours_short.between(0.9, 2.2).all()
+    assert np.allclose(m["rate"], -np.log(m["discount"]) / m["t"])
+    # ATM vol: same total variance; the truth's clock (whole days) is 1-2 h longer than ours,
+    # 2-4% of a 2-day expiry, so compare vols on the truth's clock.
+    atm_on_truth_clock = m["atm_iv"] * np.sqrt(m["t"] / m["t_true"])
+    assert np.max(np.abs(atm_on_truth_clock - m["atm_vol"])) < 3e-3
+
+
+def test_statuses_are_consistent(stage_run):
+    q = stage_run[0]["quotes"].to_pandas()
+    assert set(q["quote_status"]) <= {"ok", "no_bid", "no_forward", "unsolved"}
+    no_bid = q["bid"] == 0
+    assert (q["quote_status"] == "no_bid").eq(no_bid).all()
+    assert q.loc[no_bid, ["bid_iv_status", "mid_iv_status"]].isna().all().all()
+    assert q.loc[no_bid, "bid_iv"].isna().all() and q.loc[no_bid, "ask_iv_status"].notna().all()
+    ok = q["quote_status"] == "ok"
+    assert (q.loc[ok, "mid_iv_status"] == IVStatus.OK).all() and q.loc[ok, "mid_iv"].notna().all()
+    assert q.loc[ok, ["delta", "gamma", "vega", "theta"]].notna().all().all()
+    unsolved = q["quote_status"] == "unsolved"
+    assert (q.loc[unsolved, "mid_iv_status"] != IVStatus.OK).all()
+    assert q.loc[~ok, ["mid_iv", "delta"]].isna().all().all()
+    # Synthetic quotes: the two-sided OTM quotes all solve.
+    two_sided_otm = q[q["otm"] & (q["bid"] > 0)]
+    assert (two_sided_otm["quote_status"] == "ok").all()
+
+
+def test_true_vol_inside_the_bid_ask_ivs(synthetic, stage_run):
+    _, _, out = synthetic
+    q = stage_run[0]["quotes"].to_pandas()
+    truth = pd.read_parquet(out / "truth" / "chain_quotes.parquet")
+    m = q.merge(truth, on=["quote_date", "expiry", "strike", "right"], suffixes=("", "_true"))
+    m = m[(m["quote_status"] == "ok") & m["otm"]]
+    assert len(m) > 100
+    clock = np.sqrt(m["t"] / m["t_true"])     # our IVs on the truth's clock (see above)
+    bid, mid, ask = (m[f"{side}_iv"] * clock for side in ("bid", "mid", "ask"))
+    assert (bid <= m["vol_true"] + 1e-9).all() and (ask >= m["vol_true"] - 1e-9).all()
+    # The quoted mid is the noisy mid rounded out to ticks: within half the IV spread of it.
+    assert (np.abs(mid - m["vol_noisy"]) <= 0.5 * (ask - bid) + 1e-9).all()
+
+
+def test_greeks_match_closed_forms(stage_run):
+    """theta (jax.grad of the price) = -D F n(d1) sigma / (2 sqrt t) at fixed F, D."""
+    q = stage_run[0]["quotes"].to_pandas()
+    q = q[q["quote_status"] == "ok"]
+    F, K, t, s, D = (q[c].to_numpy() for c in ("forward", "strike", "t", "mid_iv", "discount"))
+    d1 = (np.log(F / K) + 0.5 * s * s * t) / (s * np.sqrt(t))
+    density = np.exp(-0.5 * d1 * d1) / np.sqrt(2 * np.pi)
+    np.testing.assert_allclose(q["theta"], -D * F * density * s / (2 * np.sqrt(t)), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(q["vega"], D * F * density * np.sqrt(t), rtol=1e-9, atol=1e-9)
+    calls = (q["right"] == "C").to_numpy()
+    assert ((q["delta"] > 0) == calls).all() and (q["delta"].abs() <= D + 1e-12).all()
+    assert (q["gamma"] >= 0).all()
+
+
+def test_summary_counts(stage_run):
+    tables, _ = stage_run
+    q, s = tables["quotes"].to_pandas(), tables["summary"].to_pandas()
+    total = s[(s["group"] == "quotes") & (s["name"] == "rows")]["value"].sum()
+    assert total == len(q)
+    for side in ("bid", "mid", "ask"):
+        assert s[s["group"] == f"{side}_iv_status"]["value"].sum() == len(q)
+    assert s[s["group"] == "forward_method"]["value"].sum() == tables["forwards"].num_rows
+
+
+def test_report_section(stage_run, tmp_path):
+    tables, folder = stage_run
+    inputs = {name: str(folder / f"{name}.parquet") for name in OUTPUTS}
+    outputs = {"section": str(tmp_path / "s.json"), "figures": str(tmp_path / "fig")}
+    stage.report(inputs, outputs, {})
+    section = json.loads(Path(outputs["section"]).read_text())
+    assert section["title"] == "Implied vols and forwards" and section["order"] == 20
+    figures = [b for b in section["blocks"] if b["kind"] == "figure"]
+    assert {Path(b["path"]).name for b in figures} == {"term_structure.png", "smiles.png"}
+
+
+def test_iv_status_codes_documented():
+    doc = schemas.IV_STATUS_DOC
+    assert [(int(c), n) for c, n in re.findall(r"(\d) ([A-Z_]+)", doc)] == [(int(s), s.name) for s in IVStatus]
+
+
+# --------------------------------------------------------------------------- variants
+
+def test_parity_scan_finds_a_mispriced_call(synthetic):
+    """A call quoted USD 20 over parity near the money tops the scan as a conversion."""
+    chains, _, _ = synthetic
+    chains = chains.copy()
+    first = chains[(chains["quote_date"] == chains["quote_date"].min())]
+    expiry = sorted(first["expiry"].unique())[2]
+    sl = first[(first["expiry"] == expiry) & (first["right"] == "C") & (first["bid"] > 0)]
+    row = (sl["strike"] - sl["underlying_price"]).abs().idxmin()
+    chains.loc[row, ["bid", "ask"]] += 20.0
+    tables = stage.compute(chains, {"scan": {"min_edge": 1.0}})
+    scan = tables["parity_scan"]
+    top = scan.iloc[0]
+    assert (top["strategy"], top["expiry"], top["strike"]) == ("conversion", expiry, chains.loc[row, "strike"])
+    assert top["call_side"] == "sell" and top["put_side"] == "buy" and top["forward_side"] == "long"
+    assert top["call_price"] == chains.loc[row, "bid"]
+    assert 8.0 < top["edge"] < 20.0 and top["rank"] == 1
+    assert (scan["edge"] > 1.0).all() and scan["edge"].is_monotonic_decreasing
+    # The robust regression shrugs the outlier off: that expiry's forward is still a regression.
+    fw = tables["forwards"]
+    assert (fw["forward_method"] == "regression").all()
+
+
+def test_fallback_flags_in_the_stage(synthetic):
+    """One expiry with 3 two-sided pairs, one with calls only, one with nothing parseable."""
+    chains, truth, _ = synthetic
+    day = chains["quote_date"].min()
+    expiries = sorted(chains.loc[chains["quote_date"] == day, "expiry"].unique())
+    few, calls_only = expiries[1], expiries[3]
+    in_few = (chains["quote_date"] == day) & (chains["expiry"] == few)
+    keep = chains.loc[in_few & (chains["right"] == "P") & (chains["bid"] > 0), "strike"]
+    keep = keep.iloc[len(keep) // 2: len(keep) // 2 + 3]
+    drop_put = in_few & (chains["right"] == "P") & ~chains["strike"].isin(keep)
+    chains = chains.copy()
+    chains.loc[drop_put, "bid"] = 0.0          # one-sided puts: not pairs
+    drop = (chains["quote_date"] == day) & (chains["expiry"] == calls_only) & (chains["right"] == "P")
+    chains = chains[~drop].reset_index(drop=True)
+
+    tables = stage.compute(chains, {})
+    fw = tables["forwards"].merge(truth, on=["quote_date", "expiry"], suffixes=("", "_true"))
+    by = fw.set_index(["quote_date", "expiry"])
+    assert by.loc[(day, few), "forward_method"] == "few_strikes" and by.loc[(day, few), "n_pairs"] == 3
+    assert by.loc[(day, calls_only), "forward_method"] == "one_sided" and by.loc[(day, calls_only), "n_pairs"] == 0
+    assert (fw["forward_method"].isin(["regression", "few_strikes", "one_sided"])).all()
+    # Fallbacks are less exact but still close (interpolated D and carry): stated 2e-3 and 2e-3.
+    assert np.max(np.abs(fw["forward"] / fw["forward_true"] - 1)) < 2e-3
+    assert np.max(np.abs(fw["discount"] - fw["discount_true"])) < 2e-3
+    q = tables["quotes"]
+    assert len(q) == len(chains)
+    assert (q.loc[q["expiry"] == calls_only, "forward_method"] == "one_sided").any()
+
+
+def test_business_day_count(synthetic):
+    chains, _, _ = synthetic
+    tables = stage.compute(chains, {"day_count": "business252"})
+    fw = tables["forwards"]
+    days = business_days_between(pd.to_datetime(fw["quote_date"]).to_numpy("datetime64[D]"),
+                                  pd.to_datetime(fw["expiry"]).to_numpy("datetime64[D]"))
+    np.testing.assert_allclose(fw["t"], days / 252.0)
+
+
+# --------------------------------------------------------------------------- real data
+
+@pytest.mark.realdata
+def test_real_spx_chain(real_data):
+    chains = read_chains([real_data / "spx_20251001"], "cboe", "spx").table.to_pandas()
+    tables = stage.compute(chains, {})
+    fw = tables["forwards"].sort_values("expiry")
+    q = tables["quotes"]
+
+    two_sided = q["bid"] > 0
+    solved = two_sided & (q["quote_status"] == "ok")
+    pct = 100.0 * solved.sum() / two_sided.sum()
+    status_names = {int(s): s.name for s in IVStatus}
+    lines = ["implied_vols on the real SPX chain of 2025-10-01 (CBOE, 13 expiries), default settings",
+             f"quotes in {len(chains)}, out {len(q)}; two-sided {int(two_sided.sum())}; mid IV solved "
+             f"{int(solved.sum())} ({pct:.2f}%)",
+             "quote_status: " + ", ".join(f"{k} {v}" for k, v in q["quote_status"].value_counts().items())]
+    for side in ("bid", "mid", "ask"):
+        counts = q[f"{side}_iv_status"].map(lambda c: "not_solved" if pd.isna(c) else status_names[int(c)])
+        lines.append(f"{side}_iv_status: " + ", ".join(f"{k} {v}" for k, v in counts.value_counts().items()))
+    lines.append(f"{'expiry':<12}{'t':>8}{'forward':>11}{'D':>9}{'rate':>8}{'pairs':>6}{'down':>5}"
+                 f"{'resid':>7}{'atm_iv':>8}  method")
+    for r in fw.itertuples():
+        lines.append(f"{r.expiry!s:<12}{r.t:8.4f}{r.forward:11.2f}{r.discount:9.5f}{r.rate:8.4f}{r.n_pairs:6d}"
+                     f"{r.n_downweighted:5d}{r.residual_std:7.2f}{r.atm_iv:8.4f}  {r.forward_method}")
+    unsolved = q[two_sided & ~solved]
+    lines.append("unsolved two-sided quotes: " + "; ".join(
+        f"{r.expiry} {r.strike:g}{r.right} bid {r.bid} ask {r.ask} status {status_names.get(int(r.mid_iv_status), '?') if pd.notna(r.mid_iv_status) else 'none'}"
+        for r in unsolved.head(20).itertuples()))
+    lines.append(f"parity scan hits (edge > 0): {len(tables['parity_scan'])}")
+    otm = q[q["otm"] & solved & q["vendor_iv"].notna()]
+    lines.append(f"OTM mid_iv - vendor_iv: median {np.median(otm['mid_iv'] - otm['vendor_iv']):+.5f}, "
+                 f"median abs {np.median(np.abs(otm['mid_iv'] - otm['vendor_iv'])):.5f} over {len(otm)} quotes")
+    report = "\n".join(lines)
+    print("\n" + report)
+    Path("/tmp/stage_realdata_figures.txt").write_text(report + "\n")
+
+    assert len(q) == len(chains)
+    assert len(fw) == 13 and fw["forward"].notna().all() and (fw["forward_method"] == "regression").all()
+    assert (np.diff(fw["discount"].to_numpy()) < 0).all()               # D falls with expiry
+    assert ((fw["discount"] > 0.9) & (fw["discount"] < 1.0)).all()
+    assert ((fw["forward"] > 6711.2) & (fw["forward"] < 6711.2 * 1.1)).all()   # spot 6711.20, carry r - q > 0
+    assert pct >= 99.0
+    not_ok = q[q["quote_status"] != "ok"]
+    assert (not_ok["mid_iv_status"].isna() | (not_ok["mid_iv_status"] != IVStatus.OK)).all()
+    assert not_ok["mid_iv"].isna().all()
+    assert fw["quote_date"].unique().tolist() == [dt.date(2025, 10, 1)]

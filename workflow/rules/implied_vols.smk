@@ -1,0 +1,50 @@
+# Implied vols: forwards and discount factors from put-call parity, IVs and Greeks per quote,
+# and the conversion/reversal scan (jaxmm.parity, jaxmm.iv, jaxmm.stages.implied_vols).
+
+_IV_CODE = ("jaxmm/parity.py", "jaxmm/iv.py", "jaxmm/black.py", "jaxmm/stages/implied_vols.py",
+            "jaxmm/io/schemas.py", "jaxmm/io/futures.py")
+
+
+rule implied_vols:
+    input:
+        chains=rules.ingest_chains.output.chains,
+    output:
+        forwards=results("implied_vols", "forwards.parquet"),
+        quotes=results("implied_vols", "quotes.parquet"),
+        parity_scan=results("implied_vols", "parity_scan.parquet"),
+        summary=results("implied_vols", "summary.parquet"),
+    params:
+        stage="jaxmm.stages.implied_vols:run",
+        section=config["implied_vols"],
+        jax=jax_options(),
+        code_version=code_version(*_IV_CODE),
+    log:
+        logs("implied_vols"),
+    benchmark:
+        bench("implied_vols")
+    threads: 1
+    resources:
+        gpu=GPU_JOB,
+    script:
+        SCRIPT
+
+
+rule implied_vols_report:
+    input:
+        forwards=rules.implied_vols.output.forwards,
+        quotes=rules.implied_vols.output.quotes,
+        parity_scan=rules.implied_vols.output.parity_scan,
+        summary=rules.implied_vols.output.summary,
+    output:
+        section=report_section("implied_vols"),
+        figures=directory(results("report", "figures", "implied_vols")),
+    params:
+        stage="jaxmm.stages.implied_vols:report",
+        code_version=code_version("jaxmm/stages/implied_vols.py", "jaxmm/parity.py", "jaxmm/report"),
+    log:
+        logs("implied_vols_report"),
+    benchmark:
+        bench("implied_vols_report")
+    threads: 1
+    script:
+        SCRIPT
