@@ -204,13 +204,14 @@ def test_greeks_autodiff_vs_mpmath_and_vs_analytic(grid, key):
     """Every Greek is autodiff of ``price`` (with the custom JVP of exact first partials).
 
     Measured max of relative error / kappa (eps units), autodiff | float64 closed form;
-    then the max relative error of naive autodiff of the value routine: delta 4.1 | 4.1, 3e25;
-    gamma 4.0 | 4.0, 4e26;  vega 4.2 | 4.0, 2e23;  theta 4.2 | 4.0, 2e23;  vanna 7.5 | 13, 3e23;
-    volga 10 | 14, 1e21;  dual_delta 4.5 | 4.5, 1e26;  digital (closed form) 4.5.
+    then the max relative error of naive autodiff of the value routine (ours is ~1.3e-12 for
+    each): delta 4.1 | 4.1, 3e25;  gamma 4.0 | 4.0, 4e26;  vega 4.2 | 4.0, 4e-6;
+    theta 4.2 | 4.0, 2e-3;  vanna 7.5 | 13, 3e-3;  volga 10 | 14, 5e-9;  dual_delta 4.5 | 4.5,
+    1e26;  digital (closed form) 4.5.
     So autodiff through the custom JVP is as accurate as the closed forms (no Greek needs
     its analytic formula in the library), and the custom JVP is what makes it so: plain
-    autodiff of the tail-stable value loses every digit (cancellations inside the erfcx
-    and asymptotic branches, and in the chain through sqrt(F K) b(-|x|, s)).
+    autodiff of the tail-stable value loses from 3 to every digit (cancellations inside the
+    erfcx and asymptotic branches, and in the chain through sqrt(F K) b(-|x|, s)).
     """
     g = grid
     err, kappa, h = _rel(_ours(g)[key], g, key)
@@ -222,7 +223,7 @@ def test_greeks_autodiff_vs_mpmath_and_vs_analytic(grid, key):
     if key != "digital":
         naive = np.asarray(_naive_autodiff(g)[key])
         naive_err, _, _ = _rel(np.where(np.isfinite(naive), naive, np.inf), g, key)
-        assert not (naive_err.max() < 1e-6)          # NaN or hopeless in the tails
+        assert naive_err.max() > 1000 * err.max()    # NaN, hopeless, or >= 1000x worse in the tails
 
 
 # ---------------------------------------------------------------------------------------
