@@ -76,20 +76,16 @@ def black_greeks(forward, strike, t, vol, is_call, discount) -> dict[str, np.nda
 
     ``delta = dV/dF``, ``gamma = d2V/dF2``, ``vega = dV/dsigma`` (per unit of vol),
     ``theta = -dV/dt`` at fixed F and D (per year; the premium's carry ``r V`` is not in
-    it). theta is ``jax.grad`` of ``black.price`` until ``black.theta`` lands (then one
-    line changes).
+    it), all autodiff of ``jaxmm.black.price``.
     """
-    import jax
-
     from jaxmm import black
 
     args = [np.asarray(a, float) for a in (forward, strike, t, vol)]
     is_call, discount = np.asarray(is_call, bool), np.asarray(discount, float)
-    dprice_dt = jax.vmap(jax.grad(black.price, argnums=2))(*args, is_call, discount)
     return {"delta": np.asarray(black.delta(*args, is_call, discount)),
             "gamma": np.asarray(black.gamma(*args, discount)),
             "vega": np.asarray(black.vega(*args, discount)),
-            "theta": -np.asarray(dprice_dt)}
+            "theta": np.asarray(black.theta(*args, discount))}
 
 
 def atm_vol(k: np.ndarray, vol: np.ndarray) -> float:
