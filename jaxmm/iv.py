@@ -113,26 +113,16 @@ def _min_control(d_l, d_r, secant, prefer_shape):
     return jnp.where(monotonic | convex | concave, r, _R_MIN)
 
 
-def _control_fit_left(h, y_l, y_r, d_l, d_r, second_l, prefer_shape):
-    """Control parameter matching the second derivative at the left end, made convex."""
+def _control_fit(h, y_l, y_r, d_l, d_r, second, prefer_shape, at_left: bool):
+    """Control parameter matching the second derivative at one end, made convex (LBR)."""
     tiny = jnp.finfo(jnp.result_type(h)).tiny
-    numerator = 0.5 * h * second_l + (d_r - d_l)
-    denominator = (y_r - y_l) / h - d_l
+    secant = (y_r - y_l) / h
+    numerator = 0.5 * h * second + (d_r - d_l)
+    denominator = secant - d_l if at_left else d_r - secant
     r = jnp.where(jnp.abs(denominator) < tiny, jnp.where(numerator > 0, _R_MAX, _R_MIN),
                   numerator / jnp.where(jnp.abs(denominator) < tiny, 1.0, denominator))
     r = jnp.where(jnp.abs(numerator) < tiny, 0.0, r)
-    return jnp.maximum(r, _min_control(d_l, d_r, (y_r - y_l) / h, prefer_shape))
-
-
-def _control_fit_right(h, y_l, y_r, d_l, d_r, second_r, prefer_shape):
-    """Control parameter matching the second derivative at the right end, made convex."""
-    tiny = jnp.finfo(jnp.result_type(h)).tiny
-    numerator = 0.5 * h * second_r + (d_r - d_l)
-    denominator = d_r - (y_r - y_l) / h
-    r = jnp.where(jnp.abs(denominator) < tiny, jnp.where(numerator > 0, _R_MAX, _R_MIN),
-                  numerator / jnp.where(jnp.abs(denominator) < tiny, 1.0, denominator))
-    r = jnp.where(jnp.abs(numerator) < tiny, 0.0, r)
-    return jnp.maximum(r, _min_control(d_l, d_r, (y_r - y_l) / h, prefer_shape))
+    return jnp.maximum(r, _min_control(d_l, d_r, secant, prefer_shape))
 
 
 # ---------------------------------------------------------------------------------------
@@ -172,7 +162,7 @@ def _initial_guess(beta, c, x):
     fpp_l = (math.pi / 6.0 * y / (s2 * s_l_safe) * phi_cdf
              * (8.0 * _SQRT_3 * s_l_safe * ax + (3.0 * s2 * (s2 - 8.0) - 8.0 * x * x) * phi_cdf / phi_pdf)
              * jnp.exp(2.0 * y + 0.25 * s2))
-    r_ll = _control_fit_right(b_l, 0.0, f_l, 1.0, fp_l, fpp_l, True)
+    r_ll = _control_fit(b_l, 0.0, f_l, 1.0, fp_l, fpp_l, True, at_left=False)
     t_l = beta / b_l
     f = _rational_cubic(t_l, 1.0 - t_l, b_l, 0.0, f_l, 1.0, fp_l, r_ll)
     # Round-off at extreme |x| can give f <= 0: fall back to the quadratic through f(0) = 0,
@@ -183,7 +173,7 @@ def _initial_guess(beta, c, x):
 
     # Lower middle (b_l <= beta < b_c): s(beta) between (b_l, s_l) and (b_c, s_c), slopes 1/vega.
     h_lm = b_c - b_l
-    r_lm = _control_fit_right(h_lm, s_l, s_c, 1.0 / v_l, 1.0 / v_c, 0.0, False)
+    r_lm = _control_fit(h_lm, s_l, s_c, 1.0 / v_l, 1.0 / v_c, 0.0, False, at_left=False)
     t_lm = (beta - b_l) / h_lm
     s_lower_middle = _rational_cubic(t_lm, 1.0 - t_lm, h_lm, s_l, s_c, 1.0 / v_l, 1.0 / v_c, r_lm)
 
@@ -191,7 +181,7 @@ def _initial_guess(beta, c, x):
     s_h = jnp.where(v_c > 1e-300, s_c + (b_max - b_c) / v_c, s_c)
     b_h, u_h, v_h = normalised_black_otm(x, s_h, asymptotic=False)
     h_hm = b_h - b_c
-    r_hm = _control_fit_left(h_hm, s_c, s_h, 1.0 / v_c, 1.0 / v_h, 0.0, False)
+    r_hm = _control_fit(h_hm, s_c, s_h, 1.0 / v_c, 1.0 / v_h, 0.0, False, at_left=True)
     t_hm = (beta - b_c) / h_hm
     s_upper_middle = _rational_cubic(t_hm, 1.0 - t_hm, h_hm, s_c, s_h, 1.0 / v_c, 1.0 / v_h, r_hm)
 
@@ -202,7 +192,7 @@ def _initial_guess(beta, c, x):
     w = (x / s_h) ** 2
     fp_h = -0.5 * jnp.exp(0.5 * w)
     fpp_h = math.sqrt(math.pi / 2.0) * jnp.exp(w + 0.125 * s_h * s_h) * w / s_h
-    r_hh = _control_fit_left(u_h, f_h, 0.0, fp_h, -0.5, fpp_h, True)
+    r_hh = _control_fit(u_h, f_h, 0.0, fp_h, -0.5, fpp_h, True, at_left=True)
     omt_h = c / u_h
     f_up = _rational_cubic(1.0 - omt_h, omt_h, u_h, f_h, 0.0, fp_h, -0.5, r_hh)
     f_up = jnp.where(jnp.isfinite(r_hh) & (f_up > 0), f_up, (f_h * omt_h + 0.5 * u_h * (1.0 - omt_h)) * omt_h)
@@ -221,7 +211,7 @@ def _initial_guess(beta, c, x):
 
 
 def _householder_step(s, beta, ln_beta, c, x, objective):
-    """One third-order Householder step on the segment's objective; returns (ds, b)."""
+    """One third-order Householder step on the segment's objective; returns (ds, b, u)."""
     b, u, bp = normalised_black_otm(x, s, asymptotic=False)
     b_halley = (x / s) ** 2 / s - 0.25 * s          # b''/b'
     b_hh3 = b_halley * b_halley - 3.0 * (x / (s * s)) ** 2 - 0.25   # b'''/b'
@@ -235,7 +225,7 @@ def _householder_step(s, beta, ln_beta, c, x, objective):
     halley_l = b_halley - bpob * (1.0 + 2.0 / ln_b)
     hh3_l = (b_hh3 + 2.0 * bpob * bpob * (1.0 + 3.0 / ln_b * (1.0 + 1.0 / ln_b))
              - 3.0 * b_halley * bpob * (1.0 + 2.0 / ln_b))
-    # Middle: g = b - beta (as c - u above half the maximum, where that is exact).
+    # Middle: g = b - beta (as u - c above half the maximum, where that is exact).
     residual = jnp.where(beta > 0.5 * jnp.exp(0.5 * x), u - c, beta - b)
     newton_m = residual / bp
     # Highest: g = ln(c / u).
