@@ -89,15 +89,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtr
 
-from jaxmm.normalised_black import _gauss, _H_CLIP, normalised_black_otm
-
-
-def _inputs(*args):
-    """Cast all inputs to one float dtype: that of the float arrays given (Python scalars
-    and integer arrays follow them), else JAX's default float."""
-    floats = [a for a in args if hasattr(a, "dtype") and jnp.issubdtype(a.dtype, jnp.floating)]
-    dtype = jnp.result_type(*floats) if floats else jnp.result_type(float)
-    return [jnp.asarray(a, dtype=dtype) for a in args]
+from jaxmm.normalised_black import _gauss, _H_CLIP, float_inputs, normalised_black_otm
 
 
 # ---------------------------------------------------------------------------------------
@@ -196,7 +188,7 @@ def price(forward, strike, t, vol, is_call, discount=1.0):
       >>> float(black.price(100.0, 90.0, 0.5, 0.25, False, 0.99))
       2.8127470872292686
     """
-    forward, strike, t, vol, discount = _inputs(forward, strike, t, vol, discount)
+    forward, strike, t, vol, discount = float_inputs(forward, strike, t, vol, discount)
     f, k, s, ok = _model(forward, strike, t, vol)
     model = _undiscounted(f, k, s, jnp.where(is_call, 1.0, -1.0).astype(f.dtype))
     # Degenerate: max() puts half the slope on each side of F == K (JAX's rule for ties),
@@ -212,7 +204,7 @@ def straddle(forward, strike, t, vol, discount=1.0):
     At the money (``K = F``) this is ``2 D F (2 N(s/2) - 1) = 2 D F erf(s / (2 sqrt 2))``.
     Shapes broadcast as in ``price``.
     """
-    forward, strike, t, vol, discount = _inputs(forward, strike, t, vol, discount)
+    forward, strike, t, vol, discount = float_inputs(forward, strike, t, vol, discount)
     f, k, s, ok = _model(forward, strike, t, vol)
     tv, _ = _time_value(f, k, s)
     return discount * jnp.where(ok, jnp.abs(f - k) + 2.0 * tv, jnp.abs(forward - strike))
@@ -231,7 +223,7 @@ def digital(forward, strike, t, vol, is_call, discount=1.0):
       >>> float(black.digital(100.0, 100.0, 1.0, 0.2, True))   # N(-s/2)
       0.460172162722971
     """
-    forward, strike, t, vol, discount = _inputs(forward, strike, t, vol, discount)
+    forward, strike, t, vol, discount = float_inputs(forward, strike, t, vol, discount)
     f, k, s, ok = _model(forward, strike, t, vol)
     d2 = _log_moneyness(f, k) / s - 0.5 * s
     model = ndtr(jnp.where(is_call, d2, -d2))
@@ -283,7 +275,7 @@ def straddle_rule_of_thumb(forward, t, vol, discount=1.0):
     ``0.8 sqrt(pi/2) (1 + s^2/24 + O(s^4)) - 1 = 0.00266 + 0.0418 s^2 + O(s^4)``:
     below 1% for ``s < 0.41`` (0.8 stands for ``sqrt(2/pi) = 0.7979``). Broadcast shape.
     """
-    forward, t, vol, discount = _inputs(forward, t, vol, discount)
+    forward, t, vol, discount = float_inputs(forward, t, vol, discount)
     return 0.8 * discount * forward * vol * jnp.sqrt(t)
 
 
@@ -297,7 +289,7 @@ def atm_gamma_rule_of_thumb(forward, t, vol, discount=1.0):
     strike ``K = F e^{s^2/2}``, ``d1 = 0`` and the error is the constant 0.27%.) With the
     straddle rule: straddle gamma ``~ 0.8/(F s) ~ 0.64 / straddle``. Broadcast shape.
     """
-    forward, t, vol, discount = _inputs(forward, t, vol, discount)
+    forward, t, vol, discount = float_inputs(forward, t, vol, discount)
     return 0.4 * discount / (forward * vol * jnp.sqrt(t))
 
 
@@ -327,7 +319,7 @@ def _derivative(fn, args, *argnums):
 
 
 def _black_greek(args, is_call, *argnums):
-    forward, strike, t, vol, discount = _broadcast(*_inputs(*args))
+    forward, strike, t, vol, discount = _broadcast(*float_inputs(*args))
     is_call = jnp.broadcast_to(is_call, forward.shape)
     return _derivative(lambda f, k, tt, v, d: price(f, k, tt, v, is_call, d),
                        (forward, strike, t, vol, discount), *argnums)
@@ -403,12 +395,12 @@ def bs_price(spot, strike, t, vol, is_call, rate=0.0, div_yield=0.0):
       >>> float(black.bs_price(100.0, 100.0, 1.0, 0.2, True, 0.05))   # Hull's 10.45
       10.450583572185574
     """
-    spot, strike, t, vol, rate, div_yield = _inputs(spot, strike, t, vol, rate, div_yield)
+    spot, strike, t, vol, rate, div_yield = float_inputs(spot, strike, t, vol, rate, div_yield)
     return price(spot * jnp.exp((rate - div_yield) * t), strike, t, vol, is_call, jnp.exp(-rate * t))
 
 
 def _bs_greek(args, is_call, *argnums):
-    spot, strike, t, vol, rate, div_yield = _broadcast(*_inputs(*args))
+    spot, strike, t, vol, rate, div_yield = _broadcast(*float_inputs(*args))
     is_call = jnp.broadcast_to(is_call, spot.shape)
     return _derivative(lambda s, k, tt, v, r, q: bs_price(s, k, tt, v, is_call, r, q),
                        (spot, strike, t, vol, rate, div_yield), *argnums)

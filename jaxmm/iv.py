@@ -42,7 +42,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtri
 
-from jaxmm.normalised_black import erfcx, normalised_black_otm
+from jaxmm.normalised_black import erfcx, float_inputs, normalised_black_otm
 
 
 class IVStatus(enum.IntEnum):
@@ -304,7 +304,7 @@ def _divide_dd(p, d):
 
 
 def _solve(price, forward, strike, t, is_call, discount, steps):
-    price, forward, strike, t, discount = _float_inputs(price, forward, strike, t, discount)
+    price, forward, strike, t, discount = float_inputs(price, forward, strike, t, discount)
     shape = jnp.broadcast_shapes(*(jnp.shape(a) for a in (price, forward, strike, t, discount, is_call)))
     price, forward, strike, t, discount = (jnp.broadcast_to(a, shape) for a in (price, forward, strike, t, discount))
     is_call = jnp.broadcast_to(jnp.asarray(is_call, dtype=bool), shape)
@@ -349,12 +349,6 @@ def _solve(price, forward, strike, t, is_call, discount, steps):
                       (status != IVStatus.OK) & (status != IVStatus.NOT_CONVERGED)],
                      [0.0, jnp.inf, jnp.nan], vol)
     return vol, status
-
-
-def _float_inputs(*args):
-    floats = [a for a in args if hasattr(a, "dtype") and jnp.issubdtype(a.dtype, jnp.floating)]
-    dtype = jnp.result_type(*floats) if floats else jnp.result_type(float)
-    return [jnp.asarray(a, dtype=dtype) for a in args]
 
 
 @jax.custom_jvp
@@ -406,7 +400,7 @@ def implied_vol(price, forward, strike, t, is_call, discount=1.0):
         >>> round(float(vol), 15), int(status)
         (0.3, 0)
     """
-    args = _float_inputs(price, forward, strike, t, discount)
+    args = float_inputs(price, forward, strike, t, discount)
     args.insert(4, jnp.asarray(is_call, dtype=bool))
     shape = jnp.broadcast_shapes(*(a.shape for a in args))
     size = math.prod(shape)

@@ -111,6 +111,14 @@ _CODY_Q = (2.56852019228982242, 1.87295284992346047, .527905102951428412, .06051
            .00233520497626869185)
 
 
+def float_inputs(*args):
+    """Cast all inputs to one float dtype: that of the float arrays given (Python scalars
+    and integer arrays follow them), else JAX's default float."""
+    floats = [a for a in args if hasattr(a, "dtype") and jnp.issubdtype(a.dtype, jnp.floating)]
+    dtype = jnp.result_type(*floats) if floats else jnp.result_type(float)
+    return [jnp.asarray(a, dtype=dtype) for a in args]
+
+
 def erfcx(x):
     """``erfcx(x) = exp(x^2) erfc(x)`` (Cody's three rational ranges; value only).
 
