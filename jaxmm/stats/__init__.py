@@ -1,0 +1,1 @@
+"""Term-structure and volatility statistics (numerics core: no pandas)."""
