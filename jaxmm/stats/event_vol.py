@@ -52,9 +52,7 @@ import math
 
 import jax.numpy as jnp
 
-
-def _f(*xs):
-    return [jnp.asarray(x, dtype=float) for x in xs]
+from jaxmm.normalised_black import float_inputs
 
 
 def _sqrt_nonneg(x, ok=True):
@@ -81,7 +79,7 @@ def solve_event_vol(term_vol, dte, p, daily_vol):
         >>> round(float(solve_event_vol(0.53, 26, 1.0, 0.30)), 4)   # p = 1: 11.3% move
         2.248
     """
-    term_vol, dte, p, daily_vol = _f(term_vol, dte, p, daily_vol)
+    term_vol, dte, p, daily_vol = float_inputs(term_vol, dte, p, daily_vol)
     num = term_vol**2 * dte - (dte - p) * daily_vol**2
     pp = jnp.where(p > 0, p, 1.0)
     return _sqrt_nonneg(num / pp, p > 0)
@@ -103,7 +101,7 @@ def solve_daily_vol(term_vol, dte, p, event_vol):
         >>> round(float(solve_daily_vol(0.53, 26, 0.62, 2.24)), 4)
         0.4064
     """
-    term_vol, dte, p, event_vol = _f(term_vol, dte, p, event_vol)
+    term_vol, dte, p, event_vol = float_inputs(term_vol, dte, p, event_vol)
     days = dte - p
     num = term_vol**2 * dte - p * event_vol**2
     return _sqrt_nonneg(num / jnp.where(days > 0, days, 1.0), days > 0)
@@ -121,7 +119,7 @@ def solve_term_vol(dte, p, event_vol, daily_vol):
         >>> round(float(solve_term_vol(26, 0.62, 2.8453, 0.30)), 4)
         0.53
     """
-    dte, p, event_vol, daily_vol = _f(dte, p, event_vol, daily_vol)
+    dte, p, event_vol, daily_vol = float_inputs(dte, p, event_vol, daily_vol)
     num = p * event_vol**2 + (dte - p) * daily_vol**2
     return _sqrt_nonneg(num / jnp.where(dte > 0, dte, 1.0), dte > 0)
 
@@ -141,7 +139,7 @@ def solve_event_days(term_vol, dte, event_vol, daily_vol):
         >>> round(float(solve_event_days(0.53, 26, 2.8453, 0.30)), 3)
         0.62
     """
-    term_vol, dte, event_vol, daily_vol = _f(term_vol, dte, event_vol, daily_vol)
+    term_vol, dte, event_vol, daily_vol = float_inputs(term_vol, dte, event_vol, daily_vol)
     den = event_vol**2 - daily_vol**2
     p = dte * (term_vol**2 - daily_vol**2) / jnp.where(den != 0, den, 1.0)
     return jnp.where((den != 0) & (p >= 0) & (p <= dte), p, jnp.nan)
@@ -161,7 +159,7 @@ def solve_dte(term_vol, p, event_vol, daily_vol):
         >>> round(float(solve_dte(0.53, 0.62, 2.8453, 0.30)), 2)
         26.0
     """
-    term_vol, p, event_vol, daily_vol = _f(term_vol, p, event_vol, daily_vol)
+    term_vol, p, event_vol, daily_vol = float_inputs(term_vol, p, event_vol, daily_vol)
     den = term_vol**2 - daily_vol**2
     dte = p * (event_vol**2 - daily_vol**2) / jnp.where(den != 0, den, 1.0)
     return jnp.where((den != 0) & (dte >= p), dte, jnp.nan)
@@ -185,7 +183,7 @@ def move_from_vol(vol, n=252):
         >>> round(float(move_from_vol(0.16)), 5)   # 16 vol: ~0.8% a day
         0.00804
     """
-    vol, n = _f(vol, n)
+    vol, n = float_inputs(vol, n)
     return vol * _MAD / jnp.sqrt(n)
 
 
@@ -199,5 +197,5 @@ def vol_from_move(move, n=252):
         >>> round(float(vol_from_move(0.113)), 4)   # the seed's 11.3% strike-day move
         2.2482
     """
-    move, n = _f(move, n)
+    move, n = float_inputs(move, n)
     return move / _MAD * jnp.sqrt(n)

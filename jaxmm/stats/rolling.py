@@ -38,6 +38,12 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxmm.normalised_black import float_inputs
+
+def _float(x) -> jax.Array:
+    return float_inputs(x)[0]
+
+
 __all__ = [
     "HedgeRatio",
     "Regression",
@@ -95,13 +101,6 @@ class HedgeRatio(NamedTuple):
     h: jax.Array
     h2: jax.Array
     contracts_per_front: jax.Array
-
-
-def _as_float(x) -> jax.Array:
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.inexact):
-        x = x.astype(jnp.result_type(float))
-    return x
 
 
 def _check_window(window: int, min_periods: int | None) -> int:
@@ -179,7 +178,7 @@ def log_returns(prices, valid=None) -> jax.Array:
       >>> log_returns(jnp.array([100.0, 110.0, 99.0]), valid=jnp.array([True, True, False]))
       Array([      nan, 0.09531018,       nan], dtype=float64)
     """
-    p = _as_float(prices)
+    p = _float(prices)
     p = jnp.where(p > 0, p, jnp.nan)                     # NaN stays NaN; <= 0 -> NaN
     r = jnp.log(p[..., 1:] / p[..., :-1])
     r = jnp.concatenate([jnp.full(p.shape[:-1] + (1,), jnp.nan, p.dtype), r], axis=-1)
@@ -209,7 +208,7 @@ def rolling_mean(x, window: int, min_periods: int | None = None) -> jax.Array:
       Array([1. , 1.5, 2. , 4. ], dtype=float64)
     """
     mp = _check_window(window, min_periods)
-    n, mean, _ = _moments(_as_float(x), window)
+    n, mean, _ = _moments(_float(x), window)
     return jnp.where(n >= mp, mean, jnp.nan)
 
 
@@ -235,7 +234,7 @@ def rolling_std(x, window: int, min_periods: int | None = None, ddof: int = 1) -
       Array([       nan, 0.70710678, 1.41421356], dtype=float64)
     """
     mp = _check_window(window, min_periods)
-    n, _, m2 = _moments(_as_float(x), window)
+    n, _, m2 = _moments(_float(x), window)
     ok = (n >= mp) & (n > ddof)
     return jnp.where(ok, jnp.sqrt(m2 / jnp.where(ok, n - ddof, 1.0)), jnp.nan)
 
@@ -262,7 +261,7 @@ def realised_vol(returns, window: int = 20, annualisation: float = 252.0,
       >>> r = log_returns(jnp.array([100.0, 101.0, 100.0, 102.0]))
       >>> realised_vol(r, window=3)[-1]   # std(ddof=1) of the 3 returns * sqrt(252)
     """
-    r = _as_float(returns)
+    r = _float(returns)
     return rolling_std(r, window, min_periods, 1) * jnp.sqrt(jnp.asarray(annualisation, r.dtype))
 
 
@@ -293,7 +292,7 @@ def rolling_regression(y, x, window: int, min_periods: int | None = None) -> Reg
       >>> reg.slope[-1], reg.intercept[-1]    # (2.0, 1.0)
     """
     mp = _check_window(window, min_periods)
-    n, mx, my, sxx, syy, sxy = _co_moments(_as_float(y), _as_float(x), window)
+    n, mx, my, sxx, syy, sxy = _co_moments(_float(y), _float(x), window)
     ok = (n >= max(mp, 2)) & (sxx > 0)
     sxx_safe = jnp.where(ok, sxx, 1.0)
     slope = jnp.where(ok, sxy / sxx_safe, jnp.nan)
@@ -344,8 +343,8 @@ def hedge_ratio(front_prices, back_prices, window: int = 20, annualisation: floa
       >>> hr.h2[-1]      # today's gamma multiplier of M12 options in M1 terms
     """
     _check_window(window, None)
-    front = _as_float(front_prices)
-    back = _as_float(back_prices)
+    front = _float(front_prices)
+    back = _float(back_prices)
     rf = log_returns(front, front_valid)
     rb = log_returns(back, back_valid)
     front_vol = realised_vol(rf, window, annualisation)
