@@ -304,10 +304,10 @@ def _divide_dd(p, d):
 
 
 def _solve(price, forward, strike, t, is_call, discount, steps):
-    price, forward, strike, t, discount = float_inputs(price, forward, strike, t, discount)
+    """The solver on inputs already cast by ``implied_vol`` (one float dtype, bool ``is_call``)."""
     shape = jnp.broadcast_shapes(*(jnp.shape(a) for a in (price, forward, strike, t, discount, is_call)))
-    price, forward, strike, t, discount = (jnp.broadcast_to(a, shape) for a in (price, forward, strike, t, discount))
-    is_call = jnp.broadcast_to(jnp.asarray(is_call, dtype=bool), shape)
+    price, forward, strike, t, discount, is_call = (jnp.broadcast_to(a, shape)
+                                                    for a in (price, forward, strike, t, discount, is_call))
 
     finite = (jnp.isfinite(price) & jnp.isfinite(forward) & jnp.isfinite(strike) & jnp.isfinite(t)
               & jnp.isfinite(discount))
