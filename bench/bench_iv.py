@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import OUT_DIR, best_of, record
+from bench.common import OUT_DIR, best_of, record, start_jax
 
 TARGET_RATE = 5e6        # IVs/s on the 2-core CPU (issue 3)
 TARGET_SPEEDUP = 100.0   # x vollib
@@ -171,17 +171,6 @@ def accuracy_report(device) -> dict:
     return rep
 
 
-def _vector_width(choice: str) -> int | None:
-    """Bits for --xla_cpu_prefer_vector_width (None: leave XLA's default, 256 on x86)."""
-    if choice != "auto":
-        return int(choice) or None
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return None
-    return 512 if " avx512f" in flags else None
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.bench_iv", description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", type=int, default=10_000_000, help="quotes in the batch (default 10,000,000)")
@@ -199,21 +188,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-accuracy", action="store_true", help="skip the exact-inverse accuracy table")
     args = ap.parse_args([] if argv is None else argv)
 
-    from jaxmm.runtime import configure_jax
-
-    platform = "cuda" if args.device in ("gpu", "cuda") else "cpu"
-    vector_width = _vector_width(args.cpu_vector_width) if platform == "cpu" else None
-    if platform == "cpu":
-        flags = os.environ.get("XLA_FLAGS", "")
-        if args.cpu_devices > 1:
-            flags += f" --xla_force_host_platform_device_count={args.cpu_devices}"
-        if vector_width:
-            flags += f" --xla_cpu_prefer_vector_width={vector_width}"
-        os.environ["XLA_FLAGS"] = flags.strip()
-    configure_jax(threads=os.cpu_count() or 1, x64=True, platform=platform)
+    platform, vector_width = start_jax(args.device, args.cpu_devices, args.cpu_vector_width)
     import jax
 
-    jax.config.update("jax_enable_x64", True)
     device = jax.devices(platform)[0]
 
     t0 = time.perf_counter()

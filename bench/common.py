@@ -13,6 +13,41 @@ from pathlib import Path
 OUT_DIR = Path("results/bench")
 
 
+def cpu_vector_width(choice: str) -> int | None:
+    """Bits for --xla_cpu_prefer_vector_width (None: leave XLA's default, 256 on x86);
+    ``auto``: 512 where the CPU has AVX-512."""
+    if choice != "auto":
+        return int(choice) or None
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    return 512 if " avx512f" in flags else None
+
+
+def start_jax(device: str, cpu_devices: int, vector_width_choice: str = "auto"):
+    """Set XLA's CPU flags (host devices, SIMD width) before JAX starts, then start it
+    with float64. Returns (platform, vector_width)."""
+    import os
+
+    from jaxmm.runtime import configure_jax
+
+    platform_name = "cuda" if device in ("gpu", "cuda") else "cpu"
+    width = cpu_vector_width(vector_width_choice) if platform_name == "cpu" else None
+    if platform_name == "cpu":
+        flags = os.environ.get("XLA_FLAGS", "")
+        if cpu_devices > 1:
+            flags += f" --xla_force_host_platform_device_count={cpu_devices}"
+        if width:
+            flags += f" --xla_cpu_prefer_vector_width={width}"
+        os.environ["XLA_FLAGS"] = flags.strip()
+    configure_jax(threads=os.cpu_count() or 1, x64=True, platform=platform_name)
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    return platform_name, width
+
+
 def best_of(fn, repeat: int = 3) -> float:
     """Fastest wall time of ``repeat`` calls (seconds)."""
     times = []

@@ -1,16 +1,20 @@
 """jaxmm.stats.rolling against pandas / numpy references.
 
-Tolerances: float64; window sums are direct sums of <= window terms, so agreement with
-pandas (its own add/remove online algorithm) is ~1e-13 relative on returns; asserted at
-rtol 1e-10 (atol 1e-14 for quantities that can be ~0, such as correlations and means).
+Tolerances: float64; every window statistic is computed from the window's own <= window
+observations (two-pass for windows up to ``_DIRECT_MAX_WINDOW*``, centred window sums
+above), so agreement with pandas (its own add/remove online algorithm) is ~1e-13 relative
+on returns; asserted at rtol 1e-10 (atol 1e-14 for quantities that can be ~0, such as
+correlations and means). The vectorised log (``_log``) is checked against mpmath (<= 1 ulp).
 """
 
+import mpmath
 import numpy as np
 import pandas as pd
 import pytest
 
 import jax.numpy as jnp
 
+from jaxmm.stats import rolling
 from jaxmm.stats.rolling import (hedge_ratio, log_returns, realised_vol, rolling_mean,
                                  rolling_regression, rolling_std)
 
@@ -182,3 +186,127 @@ def test_bad_window_arguments():
         rolling_mean(x, 0)
     with pytest.raises(ValueError, match="min_periods"):
         rolling_std(x, 5, min_periods=6)
+
+
+# ---- numerical paths of the window kernels and the vectorised log -------------------------
+
+
+def _windows_ref(x, window, min_periods, ddof):
+    """Per-window mean and std in numpy longdouble (80-bit on x86), pandas semantics."""
+    ld = np.longdouble
+    mean = np.full(x.shape, np.nan)
+    std = np.full(x.shape, np.nan)
+    for idx in np.ndindex(x.shape[:-1]):
+        s = x[idx]
+        for t in range(s.size):
+            w = s[max(t - window + 1, 0):t + 1].astype(ld)
+            w = w[~np.isnan(w)]
+            if w.size >= min_periods:
+                mean[idx + (t,)] = float(w.mean())
+                if w.size > ddof:
+                    std[idx + (t,)] = float(np.sqrt(((w - w.mean()) ** 2).sum() / (w.size - ddof)))
+    return mean, std
+
+
+@pytest.mark.parametrize("window", [1, 2, 19, 20, rolling._DIRECT_MAX_WINDOW_PAIRS,
+                                    rolling._DIRECT_MAX_WINDOW_PAIRS + 1, rolling._DIRECT_MAX_WINDOW,
+                                    rolling._DIRECT_MAX_WINDOW + 1])
+@pytest.mark.parametrize("mp_kind", ["window", "half", "one"])
+def test_window_edges_all_paths_match_longdouble(window, mp_kind):
+    """Direct two-pass kernels (complete windows / masked), the long-window path, min_periods,
+    windows at and around the path thresholds, leading NaN, a NaN gap longer than the window."""
+    mp = {"window": window, "half": max(window // 2, 1), "one": 1}[mp_kind]
+    x = _returns((3, 160), seed=20, nan_frac=0.05)
+    x[0, :7] = np.nan                       # leading NaN
+    x[1, 40:40 + window + 5] = np.nan       # a gap longer than the window
+    want_mean, want_std = _windows_ref(x, window, mp, 1)
+    _close(rolling_mean(jnp.asarray(x), window, mp), want_mean, atol=1e-15)
+    _close(rolling_std(jnp.asarray(x), window, mp), want_std, rtol=1e-11)
+    _, want_std0 = _windows_ref(x, window, mp, 0)
+    _close(rolling_std(jnp.asarray(x), window, mp, ddof=0), want_std0, rtol=1e-11, atol=1e-15)
+
+
+def test_std_large_mean_long_series_is_window_local():
+    """A level of 1e6 with noise 1e-2 and a trend over 20,000 dates: the two-pass window
+    kernel never forms ``Q - S^2/n`` of the level, so it keeps ~1e-12 where a global-centred
+    sum would lose ~(level / std)^2 eps."""
+    rng = np.random.default_rng(21)
+    t = np.arange(20_000)
+    x = 1e6 + 1e-3 * t + rng.normal(0.0, 1e-2, (2, t.size))
+    x[:, 5000:5003] = np.nan
+    got = np.asarray(rolling_std(jnp.asarray(x), 20))
+    win = np.lib.stride_tricks.sliding_window_view(x.astype(np.longdouble), 20, axis=-1)
+    want = np.full(x.shape, np.nan)
+    want[:, 19:] = np.sqrt(((win - win.mean(-1, keepdims=True)) ** 2).sum(-1) / 19).astype(float)
+    _close(got, want, rtol=1e-9)
+
+
+def test_constant_and_all_nan_and_empty_series():
+    x = np.array([[5.0] * 30, [np.nan] * 30, [1e300] * 30])
+    std = np.asarray(rolling_std(jnp.asarray(x), 10))
+    assert np.all(std[0, 9:] == 0.0) and np.isnan(std[1]).all() and np.all(std[2, 9:] == 0.0)
+    np.testing.assert_array_equal(np.asarray(rolling_mean(jnp.asarray(x), 10))[0, 9:], 5.0)
+    assert np.isnan(np.asarray(realised_vol(jnp.asarray(x[:2]), 10, min_periods=1))[1]).all()
+    assert rolling_std(jnp.zeros((0, 12)), 5).shape == (0, 12)
+    assert np.isnan(np.asarray(rolling_std(jnp.arange(5.0), 8))).all()       # window > T
+
+
+def test_regression_paths_agree_with_pandas_around_threshold():
+    x = _returns((4, 200), seed=22)
+    y = 0.3 * np.nan_to_num(x) + 0.01 * np.random.default_rng(23).normal(size=x.shape)
+    y[:, 50:53] = np.nan
+    for window in (rolling._DIRECT_MAX_WINDOW_PAIRS, rolling._DIRECT_MAX_WINDOW_PAIRS + 1):
+        for mp in (None, 10):
+            reg = rolling_regression(jnp.asarray(y), jnp.asarray(x), window, mp)
+            want = np.stack([pd.Series(y[i]).rolling(window, min_periods=mp).corr(pd.Series(x[i]))
+                             for i in range(4)])
+            _close(reg.corr, want, atol=1e-13)
+            n_want = np.stack([pd.Series((~np.isnan(x[i]) & ~np.isnan(y[i])).astype(float))
+                               .rolling(window, min_periods=1).sum() for i in range(4)])
+            np.testing.assert_array_equal(np.asarray(reg.n), n_want)
+
+
+def test_hedge_ratio_long_window_path_and_broadcast():
+    """window above the direct threshold (reduce_window path) and a (T,) front against (n, T)
+    backs give the same numbers as the per-row pandas recipe."""
+    f = _prices((1, 400), seed=24)[0]
+    b = 0.8 * f * np.exp(np.random.default_rng(25).normal(0, 0.01, (3, 400)).cumsum(-1) * 0.2)
+    for window in (20, rolling._DIRECT_MAX_WINDOW_PAIRS + 8):
+        hr = hedge_ratio(jnp.asarray(f), jnp.asarray(b), window)
+        assert hr.h.shape == (3, 400) and hr.front_vol.shape == (400,)
+        rf = np.log(pd.Series(f)).diff()
+        for i in range(3):
+            rb = np.log(pd.Series(b[i])).diff()
+            vf, vb = rf.rolling(window).std() * np.sqrt(252), rb.rolling(window).std() * np.sqrt(252)
+            h = rb.rolling(window).corr(rf) * vb / vf * b[i] / f
+            _close(hr.h[i], h.to_numpy(), atol=1e-13)
+            _close(hr.front_vol, vf.to_numpy())
+
+
+def test_log_is_within_one_ulp_of_mpmath():
+    mpmath.mp.prec = 120
+    rng = np.random.default_rng(26)
+    x = np.concatenate([np.exp(rng.normal(0.0, 0.03, 2000)),          # return ratios
+                        rng.uniform(0.5, 2.0, 2000),                    # the reduction's edges
+                        np.exp(rng.uniform(-708.0, 709.0, 2000)),       # all exponents
+                        1.0 + rng.normal(0.0, 1e-9, 500)])
+    got = np.asarray(rolling._log(jnp.asarray(x)))
+    exact = np.array([float(mpmath.log(mpmath.mpf(float(v)))) for v in x])
+    assert np.max(np.abs(got - exact) / np.spacing(np.abs(exact))) <= 1.0
+    special = np.array([1.0, np.inf, -np.inf, 0.0, -0.0, -1.0, np.nan, 5e-324,
+                        np.finfo(float).max, np.finfo(float).tiny])
+    with np.errstate(all="ignore"):
+        want = np.log(special)
+    want[7] = -np.inf                       # subnormal: flushed to zero on XLA:CPU, as jnp.log
+    np.testing.assert_array_equal(np.asarray(rolling._log(jnp.asarray(special))), want)
+
+
+def test_float32_inputs_use_their_dtype():
+    """float32 prices (the float64 ``_log`` does not apply) give float32 results close to the
+    float64 ones."""
+    f = _prices((3, 120), seed=27, nan_frac=0.0)
+    b = 0.9 * f * np.exp(np.random.default_rng(28).normal(0, 0.01, f.shape).cumsum(-1) * 0.3)
+    h32 = hedge_ratio(jnp.asarray(f, jnp.float32), jnp.asarray(b, jnp.float32))
+    h64 = hedge_ratio(jnp.asarray(f), jnp.asarray(b))
+    assert h32.h.dtype == jnp.float32 and log_returns(jnp.asarray(f, jnp.float32)).dtype == jnp.float32
+    np.testing.assert_allclose(np.asarray(h32.front_vol), np.asarray(h64.front_vol), rtol=1e-3)
