@@ -114,7 +114,9 @@ def reference_table(schema_path: str | Path = SCHEMA_PATH) -> str:
         if node.get("type") == "array" and "items" in node:
             items = node["items"]
             return "list of " + (("one of " + ", ".join(items["enum"])) if "enum" in items else items.get("type", ""))
-        text = "one of " + ", ".join(map(str, node["enum"])) if "enum" in node else node.get("type", "")
+        kind = node.get("type", "")
+        kind = " or ".join(kind) if isinstance(kind, list) else kind    # nullable: [integer, "null"]
+        text = "one of " + ", ".join(map(str, node["enum"])) if "enum" in node else kind
         bounds = [f"{op} {node[key]}" for key, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
                                                      ("maximum", "<="), ("exclusiveMaximum", "<"))
                   if key in node and abs(node[key]) < 1e15]

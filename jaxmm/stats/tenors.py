@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmm import black
+from jaxmm.stats.rolling import HedgeRatio, realised_vol, rolling_mean, rolling_regression
 
 _DAYS_PER_YEAR = {"calendar": 365.0, "business": 252.0}
 
@@ -293,3 +294,81 @@ def portfolio_risk(tenor_index, delta, gamma, vega, theta, quantity, h):
     d, g, v, th = (jnp.asarray(x, dtype=float) * q @ onehot for x in (delta, gamma, vega, theta))
     by = TenorRisk(d, h * d, g, h * h * g, v, th)
     return PortfolioRisk(by, TenorRisk(*(x.sum(axis=-1) for x in by)))
+
+
+def tenor_vega(price, vol, t):
+    """Black-76 ATM vega of a tenor (strike = forward = ``price``, discount 1), per unit vol.
+
+    ``vega = F sqrt(t) n(s/2)``, ``s = vol sqrt(t)``, via ``jaxmm.black.vega``: the vega a
+    gamma-neutral back position carries (``gamma_neutral``'s ``back_vega``).
+
+    Example::
+
+        >>> round(float(tenor_vega(100.0, 0.2, 1.0)), 4)   # 100 * 1 * n(0.1)
+        39.6953
+    """
+    price = jnp.asarray(price, dtype=float)
+    return black.vega(price, price, t, vol)
+
+
+class TenorHedge(NamedTuple):
+    """``tenor_hedge_ratio`` output: the hedge ratio and the window counts behind it.
+
+    Attributes:
+      hedge: ``jaxmm.stats.rolling.HedgeRatio`` of ``(..., T)`` arrays.
+      n_front, n_back: non-missing front / back returns in each window (float64).
+      n_pairs: dates in each window where both returns are present (the correlation's n).
+    """
+
+    hedge: HedgeRatio
+    n_front: jax.Array
+    n_back: jax.Array
+    n_pairs: jax.Array
+
+
+def tenor_hedge_ratio(front_returns, back_returns, front_prices, back_prices, window=20,
+                      annualisation=252.0, min_periods=None):
+    """``rolling.hedge_ratio`` from per-contract returns, with window counts.
+
+    Same formulas as ``jaxmm.stats.rolling.hedge_ratio`` (seed 001's appendix: beta =
+    rho sigma_back / sigma_front, h = beta P_back / P_front, h2 = h^2, 1/h), but it takes
+    the returns instead of recomputing them from the tenor's settles. A continuous tenor's
+    return on a roll date is the new contract's own one-day return (``log_return`` of
+    ``results/ingest/futures_tenors.parquet``), so rolls cost no observation; masking the
+    roll return instead (``hedge_ratio(..., front_valid=~rolled)``) would leave a monthly
+    tenor with 19 returns in most 20-day windows. ``min_periods`` is passed to the
+    realised vols and the correlation (default ``window``, as pandas).
+
+    Args:
+      front_returns, back_returns: ``(..., T)`` log returns (NaN = missing).
+      front_prices, back_prices: ``(..., T)`` settles on the same dates (for the price ratio).
+      window: rolling window (static), default 20.
+      annualisation: periods per year of the vols (cancels in beta and h).
+      min_periods: fewest returns (pairs, for the correlation) per window.
+
+    Returns:
+      ``TenorHedge``; NaN fields where a window has fewer than ``min_periods`` returns.
+
+    Example (the back moves 0.6x the front's return every day: corr 1, beta 0.6)::
+
+        >>> r = jnp.array([jnp.nan, 0.01, -0.02, 0.015, 0.005])
+        >>> th = tenor_hedge_ratio(r, 0.6 * r, jnp.full(5, 80.0), jnp.full(5, 60.0), window=4)
+        >>> round(float(th.hedge.h[-1]), 12), float(th.n_pairs[-1]), float(th.n_front[0])
+        (0.45, 4.0, 0.0)
+    """
+    rf, rb, pf, pb = (jnp.asarray(x, dtype=float) for x in (front_returns, back_returns, front_prices,
+                                                             back_prices))
+    front_vol = realised_vol(rf, window, annualisation, min_periods)
+    back_vol = realised_vol(rb, window, annualisation, min_periods)
+    reg = rolling_regression(rb, rf, window, min_periods)
+    beta = reg.corr * back_vol / front_vol
+    price_ratio = pb / pf
+    h = beta * price_ratio
+    # Window counts: mean of the 0/1 presence mask times the window's length so far.
+    length = jnp.minimum(jnp.arange(1, rf.shape[-1] + 1, dtype=rf.dtype), window)
+
+    def count(mask):
+        return jnp.round(rolling_mean(mask.astype(rf.dtype), window, min_periods=1) * length)
+
+    hedge = HedgeRatio(front_vol, back_vol, reg.corr, beta, price_ratio, h, h * h, 1.0 / h)
+    return TenorHedge(hedge, count(~jnp.isnan(rf)), count(~jnp.isnan(rb)), reg.n)
