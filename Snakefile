@@ -13,6 +13,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/synthetic.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/implied_vols.smk"
+include: "workflow/rules/surfaces.smk"
+include: "workflow/rules/statistics.smk"
 # Stages that add report sections are included above this line.
 include: "workflow/rules/report.smk"
 

@@ -19,8 +19,11 @@ from jaxmm.io import schemas
 pytestmark = pytest.mark.e2e
 
 RULES = ["synthetic", "package_data", "ingest_chains", "ingest_futures", "ingest_daily",
-         "ingest_report", "implied_vols", "implied_vols_report", "report"]
+         "ingest_report", "implied_vols", "implied_vols_report", "surfaces", "surfaces_report", "statistics",
+         "statistics_report", "report"]
 IV_RULES = {"implied_vols", "implied_vols_report"}
+SURF_RULES = {"surfaces", "surfaces_report"}
+STATS_RULES = {"statistics", "statistics_report"}
 
 
 def small_config(repo: Path) -> dict:
@@ -29,6 +32,10 @@ def small_config(repo: Path) -> dict:
     cfg["package_data"]["series"] = ["vix"]
     cfg["ingest"]["daily"]["sources"] = [s for s in cfg["ingest"]["daily"]["sources"]
                                         if s["name"] in ("synthetic_spot_vol", "vix")]
+    # Only the daily sources kept above: the synthetic vol series, no ETFs.
+    stats = cfg["statistics"]
+    stats["vol_series"] = [v for v in stats["vol_series"] if v["name"] == "synthetic"]
+    stats["etf"]["funds"], stats["etf"]["spreads"] = [], []
     cfg["report"]["title"] = "e2e test run"
     return cfg
 
@@ -58,6 +65,7 @@ def workdir(repo, tmp_path_factory) -> Path:
     shutil.copy(repo / "Snakefile", wd)
     shutil.copytree(repo / "workflow", wd / "workflow")
     shutil.copytree(repo / "jaxmm", wd / "jaxmm", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(repo / "data", wd / "data")        # the example positions file
     (wd / "config.yaml").write_text(yaml.safe_dump(small_config(repo), sort_keys=False))
     run = snakemake(wd)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
@@ -85,6 +93,49 @@ def test_outputs_follow_their_schemas(workdir):
         table = pq.read_table(iv / f"{name}.parquet")
         assert table.schema.equals(schema, check_metadata=False), name
         assert table.num_rows > 0 or name == "parity_scan", name
+    stats = workdir / "results" / "statistics"
+    for path, schema in schemas.TABLES.items():
+        if path.startswith(("results/statistics/", "results/surfaces/")):
+            table = pq.read_table(workdir / path)
+            assert table.schema.equals(schema, check_metadata=False), path
+            assert table.num_rows > 0 or path.endswith("etf_premium.parquet"), path   # no ETFs in this config
+    assert (stats / "etf_premium.parquet").exists()
+
+
+def test_statistics_hedge_ratios_follow_the_synthetic_truth(workdir):
+    """M1/M12 h from 20-day windows against the generator's instantaneous h (futures_truth):
+    averaged over the run, the estimate is within 0.1 of the truth's mean (20-day windows
+    of ~0.9 correlation: a single window's h has a standard error of ~0.1, the mean over
+    ~500 overlapping windows ~0.03; 0.1 leaves room for the estimator's small-sample bias)."""
+    hedge = pd.read_parquet(workdir / "results" / "statistics" / "hedge_ratios.parquet")
+    truth = pd.read_parquet(workdir / "results" / "synthetic" / "truth" / "futures_truth.parquet")
+    ok = hedge[(hedge["pair"] == "M1/M12") & (hedge["status"] == "ok")]
+    t = truth[truth["tenor"] == 1].set_index("date")["h"].reindex(ok["date"])
+    assert len(ok) > 200 and t.notna().all()
+    assert abs(ok["h"].mean() - t.mean()) < 0.1
+    risk = pd.read_parquet(workdir / "results" / "statistics" / "portfolio_risk.parquet")
+    assert list(risk["level"]).count("total") == 1 and risk["date"].nunique() == 1
+
+
+def test_surfaces_recover_the_synthetic_smiles(workdir):
+    """The synthetic chain comes from a known SSVI surface: the fitted SVI vols of the fit
+    set are within 0.3 vol points of the true vols (the mid noise is 0.1 vol point sd,
+    clipped within the spread), no slice has butterfly or calendar arbitrage, and every
+    quote of a fitted slice has a fair value."""
+    s = pd.read_parquet(workdir / "results" / "surfaces" / "svi_params.parquet")
+    truth = pd.read_parquet(workdir / "results" / "synthetic" / "truth" / "chain_slices.parquet")
+    assert len(s) == len(truth) and s["status"].isin([0, 1]).all()
+    assert s["butterfly_ok"].all() and (s["calendar_violations"] == 0).all()
+    fair = pd.read_parquet(workdir / "results" / "surfaces" / "fair_values.parquet")
+    quotes = pd.read_parquet(workdir / "results" / "implied_vols" / "quotes.parquet")
+    assert len(fair) == len(quotes) and fair["fair_value"].notna().all()
+    fit = fair[fair["in_fit"]].merge(truth, on=["quote_date", "expiry"], suffixes=("", "_true"))
+    k = fit["log_moneyness"]
+    w = fit["svi_a"] + fit["svi_b"] * (fit["svi_rho"] * (k - fit["svi_m"]) + ((k - fit["svi_m"]) ** 2
+                                                                             + fit["svi_sigma"] ** 2) ** 0.5)
+    assert (abs(fit["fair_iv"] - (w / fit["t"]) ** 0.5) < 0.003).all()
+    ssvi = pd.read_parquet(workdir / "results" / "surfaces" / "ssvi_params.parquet")
+    assert (abs(ssvi["rho"] - truth["ssvi_rho"].iloc[0]) < 0.05).all()
 
 
 def test_implied_vols_keep_every_quote_and_recover_the_forwards(workdir):
@@ -120,7 +171,11 @@ def test_report_has_the_ingest_and_implied_vols_sections(workdir):
     assert "Quarantined rows by reason" in page
     assert "Implied vols and forwards" in page and "Forwards, discount factors and ATM vols" in page
     assert page.index("Ingest: validated inputs") < page.index("Implied vols and forwards")
-    assert page.count("data:image/png;base64,") >= 4
+    assert "Term-structure and volatility statistics" in page and "Hedge-ratio summary" in page
+    assert page.index("Implied vols and forwards") < page.index("Term-structure and volatility statistics")
+    assert page.index("Implied vols and forwards") < page.index("Volatility surfaces and fair values") \
+        < page.index("Term-structure and volatility statistics")
+    assert page.count("data:image/png;base64,") >= 8
 
 
 def test_nothing_to_do_after_a_complete_run(workdir):
@@ -133,7 +188,7 @@ def test_changing_one_section_reruns_that_stage_and_its_dependents_only(workdir)
     try:
         cfg["ingest"]["futures"]["roll_business_days"] = 3
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-        assert planned_rules(workdir) == {"ingest_futures", "ingest_report", "report"}
+        assert planned_rules(workdir) == {"ingest_futures", "ingest_report", "report"} | STATS_RULES
         cfg = yaml.safe_load(original)
         cfg["synthetic"]["seed"] = 8
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
@@ -141,7 +196,15 @@ def test_changing_one_section_reruns_that_stage_and_its_dependents_only(workdir)
         cfg = yaml.safe_load(original)
         cfg["implied_vols"]["parity"]["min_pairs"] = 6
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-        assert planned_rules(workdir) == IV_RULES | {"report"}
+        assert planned_rules(workdir) == IV_RULES | SURF_RULES | STATS_RULES | {"report"}
+        cfg = yaml.safe_load(original)
+        cfg["surfaces"]["max_abs_z"] = 2.0
+        (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        assert planned_rules(workdir) == SURF_RULES | {"report"}
+        cfg = yaml.safe_load(original)
+        cfg["statistics"]["vol_beta"]["window"] = 40
+        (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        assert planned_rules(workdir) == STATS_RULES | {"report"}
     finally:
         (workdir / "config.yaml").write_text(original)
 
@@ -152,7 +215,7 @@ def test_editing_library_code_reruns_the_rules_that_use_it(workdir):
     try:
         target.write_text(original + "\n# an edit\n")
         assert planned_rules(workdir) == {"ingest_chains", "ingest_futures", "ingest_daily",
-                                          "ingest_report", "report"} | IV_RULES
+                                          "ingest_report", "report"} | IV_RULES | SURF_RULES | STATS_RULES
     finally:
         target.write_text(original)
     assert planned_rules(workdir) == set()
@@ -160,7 +223,21 @@ def test_editing_library_code_reruns_the_rules_that_use_it(workdir):
     original = target.read_text()
     try:
         target.write_text(original + "\n# an edit\n")
-        assert planned_rules(workdir) == IV_RULES | {"report"}
+        assert planned_rules(workdir) == IV_RULES | SURF_RULES | STATS_RULES | {"report"}
+    finally:
+        target.write_text(original)
+    target = workdir / "jaxmm" / "svi_fit.py"
+    original = target.read_text()
+    try:
+        target.write_text(original + "\n# an edit\n")
+        assert planned_rules(workdir) == SURF_RULES | {"report"}
+    finally:
+        target.write_text(original)
+    target = workdir / "jaxmm" / "stats" / "event_vol.py"
+    original = target.read_text()
+    try:
+        target.write_text(original + "\n# an edit\n")
+        assert planned_rules(workdir) == STATS_RULES | {"report"}
     finally:
         target.write_text(original)
 

@@ -1,4 +1,4 @@
-"""Canonical pyarrow schemas of the stages' parquet tables (ingest, implied vols).
+"""Canonical pyarrow schemas of the stages' parquet tables (ingest, implied vols, statistics).
 
 Each field's metadata holds its description and unit; the README's outputs table is
 checked against these (tests/test_docs.py), so the two cannot drift apart.
@@ -187,6 +187,230 @@ IV_SUMMARY = pa.schema([
 ])
 
 
+# --------------------------------------------------------------------------- statistics
+
+STAT_STATUS_DOC = ("'ok'; 'missing_price' (a tenor or series has no value on the date), 'few_obs' (fewer than "
+                   "min_periods observations in the window: statistics null), 'flat_window' (zero variance in the "
+                   "window: a ratio is undefined)")
+_VOL_UNIT = "annualised decimal (0.25 = 25 vol points)"
+
+STAT_HEDGE_RATIOS = pa.schema([
+    _f("source", pa.string(), "futures source name in config.yaml", False),
+    _f("front_tenor", pa.int32(), "front tenor n of Mn (1 = M1)", False),
+    _f("back_tenor", pa.int32(), "back tenor n of Mn", False),
+    _f("pair", pa.string(), "'M<front>/M<back>', e.g. 'M1/M12': the configured pairs (statistics.hedge.pairs), plus M1 against each tenor of the positions file", False),
+    _f("date", pa.date32(), "settlement date (each source on its own dates)", False),
+    _f("front_contract", pa.string(), "contract in the front tenor (null: wide curve or no settle)"),
+    _f("back_contract", pa.string(), "contract in the back tenor"),
+    _f("front_price", pa.float64(), "front tenor settle (null: no settle on the date)"),
+    _f("back_price", pa.float64(), "back tenor settle"),
+    _f("front_return", pa.float64(), "front log return within its contract (ingest log_return)"),
+    _f("back_return", pa.float64(), "back log return within its contract"),
+    _f("n_front", pa.int64(), "front returns in the trailing window", False),
+    _f("n_back", pa.int64(), "back returns in the trailing window", False),
+    _f("n_pairs", pa.int64(), "dates in the window with both returns (the correlation's n)", False),
+    _f("front_vol", pa.float64(), "trailing realised vol of the front returns (statistics.hedge.window, annualisation), " + _VOL_UNIT),
+    _f("back_vol", pa.float64(), "trailing realised vol of the back returns, " + _VOL_UNIT),
+    _f("corr", pa.float64(), "rolling correlation of front and back returns"),
+    _f("beta", pa.float64(), "corr x back_vol / front_vol: back return per unit front return"),
+    _f("price_ratio", pa.float64(), "back_price / front_price"),
+    _f("h", pa.float64(), "hedge ratio beta x price_ratio: $ move of one back contract per $1 front move (front-equivalent delta of one back contract)"),
+    _f("h2", pa.float64(), "h^2: the gamma weight, back gamma in front terms = back gamma x h2"),
+    _f("contracts_per_front", pa.float64(), "1/h: back contracts that delta-hedge one front contract"),
+    _f("front_t", pa.float64(), "years to expiry of the front tenor's ATM option (days / days a year, statistics.hedge)", False),
+    _f("back_t", pa.float64(), "years to expiry of the back tenor's ATM option", False),
+    _f("front_gamma", pa.float64(), "Black-76 ATM gamma of the front tenor at front_vol (realised standing in for implied), per $1 of the front future"),
+    _f("back_gamma", pa.float64(), "ATM gamma of the back tenor at back_vol, per $1 of the back future"),
+    _f("back_gamma_front", pa.float64(), "back_gamma x h2: back gamma per contract in front terms"),
+    _f("gamma_neutral_contracts", pa.float64(), "front_gamma / back_gamma_front: back options per front option for a gamma-neutral time spread"),
+    _f("front_vega", pa.float64(), "ATM vega of the front option, USD per unit vol"),
+    _f("back_vega", pa.float64(), "ATM vega of one back option, USD per unit vol"),
+    _f("gamma_neutral_vega", pa.float64(), "gamma_neutral_contracts x back_vega: the vega the gamma-neutral back leg carries"),
+    _f("gamma_neutral_net_vega", pa.float64(), "gamma_neutral_vega - front_vega: vega of long the back leg / short one front option"),
+    _f("status", pa.string(), STAT_STATUS_DOC, False),
+])
+
+STAT_HEDGE_SUMMARY = pa.schema([
+    _f("source", pa.string(), "futures source name", False),
+    _f("front_tenor", pa.int32(), "front tenor n", False),
+    _f("back_tenor", pa.int32(), "back tenor n", False),
+    _f("pair", pa.string(), "'M<front>/M<back>'", False),
+    _f("statistic", pa.string(), "a hedge_ratios column: front_vol, back_vol, corr, beta, price_ratio, h, h2, contracts_per_front, front_gamma, back_gamma, back_gamma_front, gamma_neutral_contracts, gamma_neutral_vega", False),
+    _f("latest_date", pa.date32(), "latest date with status ok", False),
+    _f("latest", pa.float64(), "value on latest_date"),
+    _f("mean", pa.float64(), "mean over the ok dates of the summary window (statistics.hedge.summary_days calendar days ending at latest_date)"),
+    _f("min", pa.float64(), "minimum over the summary window"),
+    _f("max", pa.float64(), "maximum over the summary window"),
+    _f("n_obs", pa.int64(), "ok dates in the summary window", False),
+    _f("window_start", pa.date32(), "first ok date of the summary window", False),
+])
+
+STAT_PORTFOLIO_RISK = pa.schema([
+    _f("source", pa.string(), "futures source the positions are valued on", False),
+    _f("date", pa.date32(), "valuation date: the latest date with every hedge ratio the book needs (status ok)", False),
+    _f("positions_file", pa.string(), "the positions file (statistics.positions.path)", False),
+    _f("level", pa.string(), "'tenor' (one row per tenor of the book) or 'total'", False),
+    _f("tenor", pa.int32(), "tenor n of Mn (null on the total row)"),
+    _f("h", pa.float64(), "hedge ratio of the tenor against M1 (1 for M1; null on the total row)"),
+    _f("h_source", pa.string(), "'front' (M1: 1), 'hedge_ratios' (latest h of M1/Mn on date), 'positions_file' (the file's h column)"),
+    _f("price", pa.float64(), "the tenor's settle on date (options' default forward and ATM strike)"),
+    _f("vol", pa.float64(), "the tenor's trailing realised vol on date (options' default vol), " + _VOL_UNIT),
+    _f("n_positions", pa.int64(), "position rows of the tenor (total: all)", False),
+    _f("delta", pa.float64(), "raw delta, sum of quantity x Black-76 delta (futures: 1), tenor contracts", False),
+    _f("front_delta", pa.float64(), "front-equivalent delta h x delta, M1 contracts", False),
+    _f("gamma", pa.float64(), "raw gamma, sum of quantity x gamma, per $1 of the tenor's future", False),
+    _f("front_gamma", pa.float64(), "front-equivalent gamma h^2 x gamma, per $1 of M1", False),
+    _f("vega", pa.float64(), "sum of quantity x vega, USD per unit vol (not rescaled by h)", False),
+    _f("theta", pa.float64(), "sum of quantity x theta, USD per year (not rescaled by h)", False),
+])
+
+STAT_VOL_BETA = pa.schema([
+    _f("series", pa.string(), "vol series name (statistics.vol_series[].name)", False),
+    _f("date", pa.date32(), "date on which both the spot and the vol series have a value", False),
+    _f("spot", pa.float64(), "spot level", False),
+    _f("vol", pa.float64(), "vol index level, " + _VOL_UNIT, False),
+    _f("spot_return", pa.float64(), "log return of the spot since the previous date"),
+    _f("vol_change", pa.float64(), "vol change since the previous date: ln(vol_t / vol_t-1) (statistics.vol_beta.changes: log) or vol points"),
+    _f("slope", pa.float64(), "rolling OLS slope of vol_change on spot_return (statistics.vol_beta.window): with log changes, the vol-path slope"),
+    _f("slope_se", pa.float64(), "OLS standard error of slope"),
+    _f("corr", pa.float64(), "rolling spot-vol correlation"),
+    _f("n", pa.int64(), "pairs in the window", False),
+    _f("status", pa.string(), STAT_STATUS_DOC, False),
+])
+
+STAT_EFFECTIVE_DELTAS = pa.schema([
+    _f("source", pa.string(), "chain source name", False),
+    _f("underlying", pa.string(), "underlying", False),
+    _f("quote_date", pa.date32(), "trading date of the snapshot", False),
+    _f("expiry", pa.date32(), "option expiry", False),
+    _f("strike", pa.float64(), "strike, USD", False),
+    _f("right", pa.string(), "'C' or 'P'", False),
+    _f("forward", pa.float64(), "the slice's implied forward F, USD", False),
+    _f("discount", pa.float64(), "the slice's discount factor D", False),
+    _f("t", pa.float64(), "years to expiry", False),
+    _f("log_moneyness", pa.float64(), "ln(K / F)", False),
+    _f("mid_iv", pa.float64(), "mid implied vol (implied_vols quotes; only quote_status 'ok'), " + _VOL_UNIT, False),
+    _f("delta", pa.float64(), "naive (sticky-strike) Black-76 delta dV/dF at mid_iv, discounted", False),
+    _f("vega", pa.float64(), "dV/dsigma at mid_iv, USD per unit vol", False),
+    _f("slope", pa.float64(), "vol-path slope (statistics.effective_deltas.slopes): sigma(F') = sigma (1 + slope (F'/F - 1))", False),
+    _f("effective_delta", pa.float64(), "delta + vega x sigma x slope / F: the hedge ratio along the vol path (slope 0: delta)", False),
+    _f("delta_change", pa.float64(), "effective_delta - delta", False),
+    _f("vol_up_1pct", pa.float64(), "the option's vol after a 1% rally along the path, sigma (1 + 0.01 slope)", False),
+])
+
+STAT_EVENT_VOL = pa.schema([
+    _f("name", pa.string(), "example name (statistics.event_vol.examples[].name)", False),
+    _f("solved_for", pa.string(), "the unknown: term_vol, dte, p, event_vol or daily_vol", False),
+    _f("term_vol", pa.float64(), "ATM implied vol of the expiry, " + _VOL_UNIT),
+    _f("dte", pa.float64(), "business days to expiry"),
+    _f("p", pa.float64(), "expected event days (probability of the event)"),
+    _f("event_vol", pa.float64(), "annualised vol of the event day (from event_move when that was given)"),
+    _f("daily_vol", pa.float64(), "annualised vol of an ordinary day"),
+    _f("event_move", pa.float64(), "expected absolute move of the event day, event_vol sqrt(2/pi) / sqrt(N), fraction of the price"),
+    _f("daily_move", pa.float64(), "expected absolute move of an ordinary day, fraction"),
+    _f("event_move_given", pa.bool_(), "true when the example gave event_move instead of event_vol", False),
+    _f("status", pa.string(), "'ok' or 'no_solution' (the inputs admit no real, feasible solution: the unknown is null)", False),
+])
+
+STAT_VOL_PREMIUM = pa.schema([
+    _f("series", pa.string(), "vol series name (kind 'index') or chain source (kind 'chain_atm')", False),
+    _f("kind", pa.string(), "'index' (a vol index through time) or 'chain_atm' (a chain's ATM IV per expiry)", False),
+    _f("date", pa.date32(), "date (chain_atm: the quote date)", False),
+    _f("expiry", pa.date32(), "option expiry (chain_atm only)"),
+    _f("t", pa.float64(), "years to expiry (chain_atm only)"),
+    _f("implied_vol", pa.float64(), "vol index / 100 or the chain's atm_iv, " + _VOL_UNIT),
+    _f("realised_vol", pa.float64(), "trailing realised vol of the spot's log returns over statistics.vol_premium.window returns ending on date (chain_atm: on the latest spot date at most 5 days before)"),
+    _f("premium", pa.float64(), "implied_vol - realised_vol, vol as a decimal (> 0: implied above realised, seed 000's sell signal)"),
+    _f("premium_forward", pa.float64(), "index only: implied_vol - the vol realised over the NEXT window returns (ex post, look-ahead: a target, never a signal)"),
+    _f("n_returns", pa.int64(), "returns in the realised-vol window", False),
+    _f("status", pa.string(), STAT_STATUS_DOC + "; 'no_spot' (chain_atm: no spot observation within 5 days before the quote date)", False),
+])
+
+STAT_ETF_PREMIUM = pa.schema([
+    _f("series", pa.string(), "fund name (kind 'premium') or '<a>-<b>' (kind 'spread')", False),
+    _f("kind", pa.string(), "'premium' (one fund) or 'spread' (premium of a minus premium of b, common dates)", False),
+    _f("date", pa.date32(), "date", False),
+    _f("price", pa.float64(), "market price (premium rows)"),
+    _f("nav", pa.float64(), "NAV per share (premium rows)"),
+    _f("premium", pa.float64(), "price / nav - 1 (spread rows: premium_a - premium_b), fraction (0.0241 = 2.41%)"),
+    _f("zscore", pa.float64(), "(premium - rolling mean) / rolling sd over statistics.etf.window observations ending on date"),
+    _f("n", pa.int64(), "observations in the z-score window", False),
+    _f("status", pa.string(), STAT_STATUS_DOC, False),
+])
+
+
+# --------------------------------------------------------------------------- surfaces
+
+# The codes of jaxmm.svi_fit.FitStatus (tests/test_stage_surfaces.py keeps them equal).
+FIT_STATUS_DOC = ("0 OK (converged), 1 NOT_CONVERGED (iteration budget spent; last iterate kept), 2 TOO_FEW_QUOTES "
+                  "(fewer than fit.min_quotes: not fitted, params null), 3 NON_FINITE (NaN objective: params null)")
+_SVI_PARAM_DOCS = {
+    "a": "raw SVI a: variance level (total variance units)",
+    "b": "raw SVI b >= 0: wing slope (b (1 + |rho|) <= 2, Lee's bound)",
+    "rho": "raw SVI rho in (-1, 1): skew / rotation",
+    "m": "raw SVI m: horizontal shift, in k",
+    "sigma": "raw SVI sigma > 0: ATM curvature, in k",
+    "jw_v": "jump-wings v: ATM variance per year (w(0) / t)",
+    "jw_psi": "jump-wings psi: ATM skew",
+    "jw_p": "jump-wings p: put-wing slope",
+    "jw_c": "jump-wings c: call-wing slope",
+    "jw_v_tilde": "jump-wings v_tilde: minimum variance per year",
+}
+
+SVI_PARAMS = pa.schema(_SLICE_KEYS + [
+    _f("t", pa.float64(), "years to expiry (from forwards.parquet)", False),
+    _f("forward", pa.float64(), "the slice's implied forward F, USD", False),
+    _f("discount", pa.float64(), "the slice's implied discount factor D", False),
+    _f("atm_iv", pa.float64(), "ATM mid IV from the implied_vols stage (null: not bracketed)"),
+    _f("n_fit_quotes", pa.int64(), "quotes in the fit set: OTM, two-sided, bid/mid/ask IVs solved, |k| / (atm_iv sqrt(t)) <= max_abs_z, t >= min_t", False),
+    *[_f(name, pa.float64(), doc + " (null: not fitted)") for name, doc in _SVI_PARAM_DOCS.items()],
+    _f("status", pa.int8(), "fit status: " + FIT_STATUS_DOC, False),
+    _f("iterations", pa.int64(), "L-BFGS iterations spent, summed over the fit's stages (mid fit for bid_ask, calendar pass)", False),
+    _f("objective", pa.float64(), "final data term: mean squared residual in units of the quote's IV spread (see fit.loss)"),
+    _f("rmse_vol", pa.float64(), "RMSE of the SVI vol vs the mid IV over the fit set, vol points (0.1 = 0.001 in vol)"),
+    _f("frac_inside", pa.float64(), "fraction of the fit set whose SVI vol lies within [bid_iv, ask_iv]"),
+    _f("min_g", pa.float64(), "minimum of the butterfly function g on the slice's k grid (negative: butterfly arbitrage)"),
+    _f("butterfly_ok", pa.bool_(), "fitted and g >= 0 at every grid point", False),
+    _f("next_expiry", pa.date32(), "next fitted expiry of the snapshot (null: last)"),
+    _f("calendar_violations", pa.int64(), "grid points (the k range both slices quote) where the next expiry's total variance is below this one's", False),
+    _f("calendar_min_gap", pa.float64(), "min over that grid of w_next - w (negative: calendar arbitrage; null: last expiry)"),
+    _f("ssvi_theta", pa.float64(), "ATM total variance theta of the snapshot's SSVI surface at this expiry (null: not in the SSVI fit)"),
+    _f("ssvi_rmse_vol", pa.float64(), "RMSE of the SSVI vol vs the mid IV over the fit set, vol points"),
+])
+
+SSVI_PARAMS = pa.schema([
+    _f("source", pa.string(), "chain source name", False),
+    _f("underlying", pa.string(), "underlying", False),
+    _f("quote_date", pa.date32(), "trading date of the snapshot", False),
+    _f("rho", pa.float64(), "SSVI rho (null: not fitted)"),
+    _f("eta", pa.float64(), "power-law phi(theta) = eta / (theta^gamma (1 + theta)^(1 - gamma)); eta (1 + |rho|) <= 2"),
+    _f("gamma", pa.float64(), "power-law exponent, in (0, 1/2]"),
+    _f("status", pa.int8(), "fit status: " + FIT_STATUS_DOC, False),
+    _f("iterations", pa.int64(), "L-BFGS iterations", False),
+    _f("n_slices", pa.int64(), "expiries in the fit (those with at least fit.min_quotes fit quotes)", False),
+    _f("objective", pa.float64(), "final data term, as in svi_params.parquet"),
+    _f("rmse_vol", pa.float64(), "RMSE of the SSVI vol vs the mid IV over all fit quotes, vol points"),
+])
+
+_FAIR_COLUMNS = [
+    _f("in_fit", pa.bool_(), "the quote is in its slice's fit set", False),
+    _f("fair_iv", pa.float64(), "SVI vol at the quote's k (the slice's fitted smile, extrapolated outside the fit set)", False),
+    _f("ssvi_iv", pa.float64(), "the snapshot's SSVI vol at the quote's k (null: no SSVI fit)"),
+    _f("fair_value", pa.float64(), "Black-76 price at fair_iv on the slice's F, D, t, USD", False),
+    _f("residual_usd", pa.float64(), "mid - fair_value, USD (positive: the market is rich)", False),
+    _f("residual_half_spreads", pa.float64(), "residual_usd / ((ask - bid) / 2) (null: one-sided quote)"),
+    _f("fair_inside_quote", pa.bool_(), "bid <= fair_value <= ask", False),
+    _f("fair_iv_inside", pa.bool_(), "bid_iv <= fair_iv <= ask_iv (false where an IV is missing)", False),
+]
+
+FAIR_VALUES = pa.schema(list(IV_QUOTES) + _FAIR_COLUMNS)
+
+RICH_CHEAP = pa.schema(list(IV_QUOTES) + _FAIR_COLUMNS + [
+    _f("side", pa.string(), "'rich' (mid above fair value) or 'cheap'", False),
+    _f("rank", pa.int64(), "1 = largest |residual_half_spreads| on its side, per snapshot", False),
+])
+
+
 def empty(schema: pa.Schema) -> pa.Table:
     return schema.empty_table()
 
@@ -207,6 +431,18 @@ TABLES = {  # README outputs: path -> schema
     "results/implied_vols/quotes.parquet": IV_QUOTES,
     "results/implied_vols/parity_scan.parquet": PARITY_SCAN,
     "results/implied_vols/summary.parquet": IV_SUMMARY,
+    "results/surfaces/svi_params.parquet": SVI_PARAMS,
+    "results/surfaces/ssvi_params.parquet": SSVI_PARAMS,
+    "results/surfaces/fair_values.parquet": FAIR_VALUES,
+    "results/surfaces/rich_cheap.parquet": RICH_CHEAP,
+    "results/statistics/hedge_ratios.parquet": STAT_HEDGE_RATIOS,
+    "results/statistics/hedge_summary.parquet": STAT_HEDGE_SUMMARY,
+    "results/statistics/portfolio_risk.parquet": STAT_PORTFOLIO_RISK,
+    "results/statistics/vol_beta.parquet": STAT_VOL_BETA,
+    "results/statistics/effective_deltas.parquet": STAT_EFFECTIVE_DELTAS,
+    "results/statistics/event_vol.parquet": STAT_EVENT_VOL,
+    "results/statistics/vol_premium.parquet": STAT_VOL_PREMIUM,
+    "results/statistics/etf_premium.parquet": STAT_ETF_PREMIUM,
 }
 
 

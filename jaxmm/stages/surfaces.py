@@ -1,0 +1,429 @@
+"""Surfaces stage: SVI slices and SSVI surfaces fitted to the implied vols, arbitrage
+checks, and a fair value for every option.
+
+From ``results/implied_vols/quotes.parquet``:
+
+* the **fit set** of a slice (source, underlying, quote_date, expiry): its out-of-the-money
+  two-sided quotes with bid, mid and ask IVs solved, ``|k| <= max_abs_log_moneyness``;
+  slices shorter than ``min_t`` years are not fitted (status TOO_FEW_QUOTES with 0 quotes);
+* raw SVI per slice, all slices of all snapshots in one call (``jaxmm.svi_fit.fit_svi``),
+  then the diagnostics: RMSE in vol points, fraction of fitted vols inside the bid/ask
+  IVs, min ``g`` on the slice's grid and calendar violations against the next expiry;
+* a power-law SSVI surface per snapshot (``fit_ssvi``), arbitrage-free by construction;
+* fair value for **every** quote of a fitted slice (OTM and ITM, one- and two-sided):
+  the SVI vol at its ``k``, Black-76 on the slice's ``F, D, t``; market mid minus fair in
+  USD and in half-spreads; and a ranked table of the richest and cheapest options.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from jaxmm.io import schemas
+
+log = logging.getLogger(__name__)
+
+SLICE_KEYS = ["source", "underlying", "quote_date", "expiry"]
+SNAPSHOT_KEYS = ["source", "underlying", "quote_date"]
+PARAM_NAMES = ("a", "b", "rho", "m", "sigma")
+JW_NAMES = ("jw_v", "jw_psi", "jw_p", "jw_c", "jw_v_tilde")
+IV_OK = 0   # jaxmm.iv.IVStatus.OK, without importing JAX here
+
+
+def fit_settings(section: dict):
+    from jaxmm.svi_fit import FitSettings
+
+    return FitSettings(**section.get("fit", {}))   # keys checked by the config schema
+
+
+# --------------------------------------------------------------------------- packing
+
+
+def fit_mask(quotes: pd.DataFrame, atm_iv: np.ndarray, section: dict) -> np.ndarray:
+    """Quotes that enter the fit (module doc); ``atm_iv`` is each quote's slice ATM vol."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = quotes["log_moneyness"].to_numpy(float) / (atm_iv * np.sqrt(quotes["t"].to_numpy(float)))
+    ok = (quotes["otm"] & (quotes["bid"] > 0) & (quotes["quote_status"] == "ok")
+          & (quotes["bid_iv_status"] == IV_OK) & (quotes["ask_iv_status"] == IV_OK)
+          & (quotes["t"] >= float(section.get("min_t", 0.0))))
+    return ok.fillna(False).to_numpy(bool) & (np.abs(z) <= float(section.get("max_abs_z", 2.5)))
+
+
+def _pad(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape, fill) -> np.ndarray:
+    out = np.full(shape, fill, dtype=np.asarray(values).dtype if not isinstance(fill, float) else float)
+    out[(*rows, cols) if isinstance(rows, tuple) else (rows, cols)] = values
+    return out
+
+
+def pack(quotes: pd.DataFrame, slices: pd.DataFrame, use: np.ndarray, slice_id: np.ndarray, layout: str = "flat"):
+    """``SliceData`` of the fit quotes: (S, N) for ``layout="flat"``, or (P, S_max, N)
+    grouped by snapshot for ``"snapshot"`` (then also the (P, S_max) slice mask and the
+    (P, S_max) row of ``slices`` each cell holds, -1 for padding)."""
+    import jax.numpy as jnp
+
+    from jaxmm.svi_fit import SliceData
+
+    q = quotes[use]
+    sid = slice_id[use]
+    n_slices = len(slices)
+    order = np.argsort(sid, kind="stable")
+    sid_sorted = sid[order]
+    counts = np.bincount(sid, minlength=n_slices)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    col = np.arange(len(sid)) - starts[sid_sorted]
+    n_max = max(int(counts.max(initial=0)), 1)
+    q = q.iloc[order]
+    if layout == "flat":
+        rows, shape = sid_sorted, (n_slices, n_max)
+        cell_of = None
+    else:
+        snap = slices["snapshot"].to_numpy()
+        pos = slices.groupby("snapshot").cumcount().to_numpy()
+        n_snap, s_max = int(snap.max()) + 1, int(pos.max()) + 1
+        cell_of = np.full((n_snap, s_max), -1)
+        cell_of[snap, pos] = np.arange(n_slices)
+        rows, shape = (snap[sid_sorted], pos[sid_sorted]), (n_snap, s_max, n_max)
+
+    def field(name, fill):
+        return _pad(q[name].to_numpy(), rows, col, shape, fill)
+
+    def per_slice(name, fill):
+        v = slices[name].to_numpy(float)
+        if layout == "flat":
+            return v
+        out = np.full(shape[:2], fill)
+        out[snap, pos] = v
+        return out
+
+    mask = _pad(np.ones(len(q), bool), rows, col, shape, False)
+    data = SliceData(
+        k=jnp.asarray(field("log_moneyness", 0.0)), mid_iv=jnp.asarray(field("mid_iv", 0.2)),
+        bid_iv=jnp.asarray(field("bid_iv", np.nan)), ask_iv=jnp.asarray(field("ask_iv", np.nan)),
+        strike=jnp.asarray(field("strike", 1.0)), is_call=jnp.asarray(_pad((q["right"] == "C").to_numpy(), rows, col,
+                                                                             shape, False)),
+        mid_price=jnp.asarray(field("mid", 1.0)), vega=jnp.asarray(field("vega", 1.0)), mask=jnp.asarray(mask),
+        t=jnp.asarray(per_slice("t", 1.0)), forward=jnp.asarray(per_slice("forward", 1.0)),
+        discount=jnp.asarray(per_slice("discount", 1.0)))
+    if layout == "flat":
+        return data
+    return data, jnp.asarray(cell_of >= 0), cell_of
+
+
+# --------------------------------------------------------------------------- stage numerics
+
+
+def slice_table(quotes: pd.DataFrame, forwards: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per slice with a forward (from forwards.parquet) and each quote's slice row
+    (-1: its slice has no forward)."""
+    slices = forwards[np.isfinite(forwards["forward"].to_numpy(float))].sort_values(SLICE_KEYS[:3] + ["t"])
+    slices = slices.reset_index(drop=True)
+    slices["snapshot"] = slices.groupby(SNAPSHOT_KEYS, sort=False).ngroup()
+    index = pd.MultiIndex.from_frame(slices[SLICE_KEYS])
+    slice_id = index.get_indexer(pd.MultiIndex.from_frame(quotes[SLICE_KEYS]))
+    return slices, slice_id
+
+
+def neighbour_index(slices: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Previous / next expiry of the same snapshot among slices with a fit (-1: none)."""
+    prev_idx = np.full(len(slices), -1)
+    next_idx = np.full(len(slices), -1)
+    fitted = slices[slices["n_fit_quotes"] > 0]
+    for _, g in fitted.groupby("snapshot"):
+        idx = g.sort_values("t").index.to_numpy()
+        prev_idx[idx[1:]] = idx[:-1]
+        next_idx[idx[:-1]] = idx[1:]
+    return prev_idx, next_idx
+
+
+def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict):
+    """SVI and SSVI fits: (slices with params and diagnostics, ssvi table, quotes' slice row)."""
+    import jax.numpy as jnp
+
+    from jaxmm import svi, svi_fit
+
+    settings = fit_settings(section)
+    slices, slice_id = slice_table(quotes, forwards)
+    use = fit_mask(quotes, slices["atm_iv"].to_numpy(float)[np.maximum(slice_id, 0)], section) & (slice_id >= 0)
+    slices["n_fit_quotes"] = np.bincount(slice_id[use], minlength=len(slices)).astype(np.int64)
+    if not len(slices):
+        return slices, pd.DataFrame(), slice_id
+    prev_idx, next_idx = neighbour_index(slices)
+    data = pack(quotes, slices, use, slice_id)
+    result = svi_fit.fit_svi(data, prev_idx, settings)
+    diag = svi_fit.diagnose(result.params, data, jnp.asarray(next_idx), settings)
+    params = np.asarray(result.params)
+    for i, name in enumerate(PARAM_NAMES):
+        slices[name] = params[:, i]
+    jw = svi.raw_to_jump_wings(jnp.asarray(params), jnp.asarray(slices["t"].to_numpy(float)))
+    for name, values in zip(JW_NAMES, jw):
+        slices[name] = np.asarray(values)
+    slices["status"] = np.asarray(result.status).astype(np.int8)
+    slices["iterations"] = np.asarray(result.iterations).astype(np.int64)
+    slices["objective"] = np.asarray(result.objective)
+    fitted = np.isfinite(params).all(axis=1)
+    for name in ("rmse_vol", "frac_inside", "min_g"):
+        slices[name] = np.where(fitted, np.asarray(getattr(diag, name)), np.nan)
+    slices["rmse_vol"] *= 100.0                       # vol points
+    slices["butterfly_ok"] = fitted & (np.asarray(diag.n_g_negative) == 0)
+    slices["calendar_violations"] = np.where(fitted, np.asarray(diag.calendar_violations), 0).astype(np.int64)
+    slices["calendar_min_gap"] = np.where(fitted & (next_idx >= 0), np.asarray(diag.calendar_min_gap), np.nan)
+    slices["next_expiry"] = pd.Series(slices["expiry"].to_numpy()[np.maximum(next_idx, 0)]).where(next_idx >= 0)
+
+    ssvi = _fit_ssvi(quotes, slices, use, slice_id, settings)
+    return slices, ssvi, slice_id
+
+
+def _fit_ssvi(quotes, slices, use, slice_id, settings) -> pd.DataFrame:
+    """Power-law SSVI per snapshot; adds ``ssvi_theta``, ``ssvi_rmse_vol`` to ``slices``."""
+    import jax.numpy as jnp
+
+    from jaxmm import svi, svi_fit
+
+    fitted = slices["n_fit_quotes"].to_numpy() >= settings.min_quotes
+    data, slice_mask, cell_of = pack(quotes, slices, use, slice_id, layout="snapshot")
+    atm_w = np.asarray(svi.raw_total_variance(jnp.asarray(slices[list(PARAM_NAMES)].to_numpy(float)), 0.0))
+    atm_w = np.where(np.isfinite(atm_w), atm_w, slices["t"].to_numpy() * 0.04)
+    theta0 = np.where(cell_of >= 0, atm_w[np.maximum(cell_of, 0)], np.nan)
+    slice_mask = jnp.asarray(np.asarray(slice_mask) & (cell_of >= 0) & fitted[np.maximum(cell_of, 0)])
+    result = svi_fit.fit_ssvi(data, slice_mask, jnp.asarray(theta0), settings)
+    raw = np.asarray(svi_fit.ssvi_params(result))                     # (P, S, 5)
+    theta = np.asarray(result.theta)
+    slices["ssvi_theta"] = np.nan
+    slices["ssvi_rmse_vol"] = np.nan
+    cells = cell_of >= 0
+    slices.loc[cell_of[cells], "ssvi_theta"] = theta[cells]
+    vol = np.asarray(svi.implied_vol(jnp.asarray(raw)[:, :, None, :], data.k, data.t[..., None]))
+    err = np.where(np.asarray(data.mask), (vol - np.asarray(data.mid_iv)) ** 2, 0.0)
+    n = np.maximum(np.asarray(data.mask).sum(-1), 1)
+    rmse = 100.0 * np.sqrt(err.sum(-1) / n)
+    slices.loc[cell_of[cells], "ssvi_rmse_vol"] = np.where(np.asarray(slice_mask)[cells], rmse[cells], np.nan)
+    snaps = slices.drop_duplicates("snapshot").sort_values("snapshot")[SNAPSHOT_KEYS + ["snapshot"]]
+    ssvi = snaps.reset_index(drop=True)
+    for name in ("rho", "eta", "gamma", "objective"):
+        ssvi[name] = np.asarray(getattr(result, name))
+    ssvi["status"] = np.asarray(result.status).astype(np.int8)
+    ssvi["iterations"] = np.asarray(result.iterations).astype(np.int64)
+    ssvi["n_slices"] = np.asarray(slice_mask).sum(-1).astype(np.int64)
+    total = np.where(np.asarray(slice_mask)[..., None], err, 0.0).sum((-1, -2))
+    ssvi["rmse_vol"] = 100.0 * np.sqrt(total / np.maximum((np.asarray(data.mask) & np.asarray(slice_mask)[..., None])
+                                                          .sum((-1, -2)), 1))
+    ssvi["rmse_vol"] = ssvi["rmse_vol"].where(np.isfinite(ssvi["objective"]))
+    return ssvi
+
+
+def fair_values(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.ndarray, use: np.ndarray) -> pd.DataFrame:
+    """Every quote of a fitted slice with its SVI fair vol and price and the residuals."""
+    import jax.numpy as jnp
+
+    from jaxmm import black, svi
+
+    params = slices[list(PARAM_NAMES)].to_numpy(float)
+    has = (slice_id >= 0)
+    has[has] = np.isfinite(params[slice_id[has]]).all(axis=1)
+    q = quotes[has].copy()
+    sid = slice_id[has]
+    q["in_fit"] = use[has]
+    k = q["log_moneyness"].to_numpy(float)
+    t = q["t"].to_numpy(float)
+    p = params[sid]
+    q["fair_iv"] = np.asarray(svi.implied_vol(jnp.asarray(p), jnp.asarray(k), jnp.asarray(t)))
+    q["fair_value"] = np.asarray(black.price(q["forward"].to_numpy(float), q["strike"].to_numpy(float), t,
+                                             q["fair_iv"].to_numpy(), (q["right"] == "C").to_numpy(),
+                                             q["discount"].to_numpy(float)))
+    q["residual_usd"] = q["mid"] - q["fair_value"]
+    half_spread = 0.5 * (q["ask"] - q["bid"])
+    two_sided = q["bid"] > 0
+    q["residual_half_spreads"] = (q["residual_usd"] / half_spread).where(two_sided & (half_spread > 0))
+    q["fair_inside_quote"] = (q["fair_value"] >= q["bid"]) & (q["fair_value"] <= q["ask"])
+    q["fair_iv_inside"] = (q["fair_iv"] >= q["bid_iv"]) & (q["fair_iv"] <= q["ask_iv"])
+    return q.reset_index(drop=True)
+
+
+def add_ssvi_vols(fair: pd.DataFrame, slices: pd.DataFrame, ssvi: pd.DataFrame) -> None:
+    """``ssvi_iv`` of each quote from its snapshot's SSVI surface."""
+    import jax.numpy as jnp
+
+    from jaxmm.svi import phi_power_law, ssvi_total_variance
+
+    if not len(ssvi) or not len(fair):
+        fair["ssvi_iv"] = np.nan
+        return
+    cols = slices[SLICE_KEYS + ["ssvi_theta", "snapshot"]].merge(ssvi[["snapshot", "rho", "eta", "gamma"]],
+                                                                 on="snapshot")
+    m = fair[SLICE_KEYS].merge(cols, on=SLICE_KEYS, how="left")
+    theta = m["ssvi_theta"].to_numpy(float)
+    phi = phi_power_law(jnp.asarray(theta), jnp.asarray(m["eta"].to_numpy(float)), jnp.asarray(m["gamma"].to_numpy(float)))
+    w = ssvi_total_variance(jnp.asarray(fair["log_moneyness"].to_numpy(float)), jnp.asarray(theta),
+                            jnp.asarray(m["rho"].to_numpy(float)), phi)
+    fair["ssvi_iv"] = np.sqrt(np.asarray(w) / fair["t"].to_numpy(float))
+
+
+def rich_cheap(fair: pd.DataFrame, top_n: int) -> pd.DataFrame:
+    """Per snapshot, the ``top_n`` richest and cheapest two-sided quotes of the fit set by
+    residual in half-spreads (rich: market mid above fair value). Quotes outside the fit
+    set are priced by the extrapolated smile: their residual measures the model, not the
+    market, so they are not ranked."""
+    q = fair[np.isfinite(fair["residual_half_spreads"]) & fair["in_fit"]]
+    frames = []
+    for _, g in q.groupby(SNAPSHOT_KEYS, sort=True):
+        for side, ascending in (("rich", False), ("cheap", True)):
+            top = g.sort_values("residual_half_spreads", ascending=ascending, kind="stable").head(top_n)
+            top = top[top["residual_half_spreads"] > 0] if side == "rich" else top[top["residual_half_spreads"] < 0]
+            frames.append(top.assign(side=side, rank=np.arange(1, len(top) + 1, dtype=np.int64)))
+    if not frames:
+        return pd.DataFrame(columns=list(fair.columns) + ["side", "rank"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def compute(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict) -> dict[str, pd.DataFrame]:
+    """The stage's tables from the implied_vols stage's quotes and forwards."""
+    slices, ssvi, slice_id = fit_surfaces(quotes, forwards, section)
+    use = fit_mask(quotes, slices["atm_iv"].to_numpy(float)[np.maximum(slice_id, 0)], section) & (slice_id >= 0)
+    fair = fair_values(quotes, slices, slice_id, use) if len(slices) else quotes.iloc[:0]
+    add_ssvi_vols(fair, slices, ssvi)
+    return {"svi_params": slices, "ssvi_params": ssvi, "fair_values": fair,
+            "rich_cheap": rich_cheap(fair, int(section.get("rank_top_n", 20)))}
+
+
+# --------------------------------------------------------------------------- stage
+
+
+def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    return pa.Table.from_pandas(frame.reindex(columns=schema.names), schema=schema, preserve_index=False)
+
+
+OUTPUTS = {"svi_params": "SVI_PARAMS", "ssvi_params": "SSVI_PARAMS", "fair_values": "FAIR_VALUES",
+           "rich_cheap": "RICH_CHEAP"}
+
+
+def run(inputs: dict, outputs: dict, params: dict) -> None:
+    quotes = pd.read_parquet(inputs["quotes"])
+    forwards = pd.read_parquet(inputs["forwards"])
+    tables = compute(quotes, forwards, params["section"])
+    for name, schema_name in OUTPUTS.items():
+        pq.write_table(_table(tables[name], getattr(schemas, schema_name)), outputs[name])
+    s = tables["svi_params"]
+    fitted = s[np.isfinite(s["a"])] if len(s) else s
+    log.info("surfaces: %d slices, %d fitted (status %s); median RMSE %.4f vol points; fitted vols inside bid/ask "
+             "%.1f%% of fit quotes; %d slices with butterfly arbitrage, %d with calendar arbitrage; %d fair values",
+             len(s), len(fitted), s["status"].value_counts().to_dict() if len(s) else {},
+             float(np.nanmedian(fitted["rmse_vol"])) if len(fitted) else np.nan,
+             100.0 * float((fitted["frac_inside"] * fitted["n_fit_quotes"]).sum() / max(fitted["n_fit_quotes"].sum(), 1)),
+             int((~fitted["butterfly_ok"]).sum()) if len(fitted) else 0,
+             int((fitted["calendar_violations"] > 0).sum()) if len(fitted) else 0, len(tables["fair_values"]))
+
+
+# --------------------------------------------------------------------------- report
+
+
+def report(inputs: dict, outputs: dict, params: dict) -> None:
+    """Report section: fit quality and arbitrage table, smiles, total variance, g(k),
+    SSVI parameters, richest / cheapest options."""
+    from jaxmm.report import Section
+
+    sec = Section("Volatility surfaces and fair values", order=25, figure_dir=outputs["figures"])
+    s = pd.read_parquet(inputs["svi_params"])
+    ssvi = pd.read_parquet(inputs["ssvi_params"])
+    fair = pd.read_parquet(inputs["fair_values"])
+    ranked = pd.read_parquet(inputs["rich_cheap"])
+    sec.text("Raw SVI per expiry, fitted to the out-of-the-money two-sided quotes within the configured number "
+             "of ATM standard deviations (surfaces.max_abs_z), IV errors weighted by the bid-ask IV spread "
+             "(or the configured loss), with a butterfly penalty (g(k) >= 0 on a grid) and a calendar pass "
+             "(total variance non-decreasing in t, shortest expiry first). Every slice of every snapshot is "
+             "fitted in one jitted call (vmap over slices, optax L-BFGS). A power-law SSVI surface per snapshot "
+             "is the arbitrage-free-by-construction alternative. Fair value = Black-76 at the SVI vol; residual = "
+             "market mid - fair value.")
+    if not len(s):
+        sec.text("No slices with a forward: nothing fitted.")
+        sec.write(outputs["section"])
+        return
+    cols = ["source", "quote_date", "expiry", "t", "n_fit_quotes", "status", "iterations", "rmse_vol", "frac_inside",
+            "min_g", "butterfly_ok", "calendar_violations", "calendar_min_gap", "ssvi_rmse_vol"]
+    sec.table(s[cols], "Per slice: fit status (0 OK, 1 NOT_CONVERGED, 2 TOO_FEW_QUOTES, 3 NON_FINITE), RMSE vs mid "
+              "IV (vol points), fraction of fitted vols inside the bid/ask IVs, min g, calendar check against the "
+              "next expiry, SSVI RMSE", max_rows=60)
+    sec.table(s[["source", "quote_date", "expiry", *PARAM_NAMES, *JW_NAMES]], "SVI parameters (raw and jump-wings)",
+              max_rows=60)
+    if len(ssvi):
+        sec.table(ssvi[SNAPSHOT_KEYS + ["rho", "eta", "gamma", "status", "iterations", "n_slices", "rmse_vol"]],
+                  "SSVI (power-law phi) per snapshot")
+    _smile_figure(sec, s, fair)
+    _variance_figure(sec, s)
+    if len(ranked):
+        sec.table(ranked[["side", "rank", "quote_date", "expiry", "strike", "right", "bid", "ask", "mid", "fair_value",
+                          "residual_usd", "residual_half_spreads", "mid_iv", "fair_iv"]],
+                  "Richest and cheapest options of the fit set (residual in half-spreads; rich: mid above fair value)",
+                  max_rows=2 * 20 * max(len(ranked.groupby(SNAPSHOT_KEYS)), 1))
+    sec.write(outputs["section"])
+
+
+def _latest(frame: pd.DataFrame) -> pd.DataFrame:
+    first = frame[frame["source"] == frame["source"].iloc[0]]
+    return first[first["quote_date"] == first["quote_date"].max()]
+
+
+def _smile_figure(sec, s: pd.DataFrame, fair: pd.DataFrame) -> None:
+    """Latest snapshot of the first source: bid/ask IV bars, SVI and SSVI fits per expiry."""
+    import jax.numpy as jnp
+
+    from jaxmm import svi
+    from jaxmm.report import new_figure
+
+    fitted = _latest(s[np.isfinite(s["a"])]) if np.isfinite(s["a"]).any() else s.iloc[:0]
+    if not len(fitted):
+        return
+    expiries = list(fitted.sort_values("t")["expiry"])
+    ncols = min(4, len(expiries))
+    nrows = -(-len(expiries) // ncols)
+    fig, axes = new_figure(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows), squeeze=False, sharey=False)
+    for ax, (_, row) in zip(axes.flat, fitted.sort_values("t").iterrows()):
+        g = fair[(fair["source"] == row["source"]) & (fair["quote_date"] == row["quote_date"])
+                 & (fair["expiry"] == row["expiry"]) & fair["otm"] & (fair["bid"] > 0)].sort_values("log_moneyness")
+        inside = g["in_fit"].to_numpy(bool)
+        for mask, colour in ((inside, "C0"), (~inside, "0.6")):
+            h = g[mask]
+            ax.errorbar(h["log_moneyness"], h["mid_iv"], yerr=[(h["mid_iv"] - h["bid_iv"]).clip(lower=0).fillna(0),
+                                                                (h["ask_iv"] - h["mid_iv"]).clip(lower=0).fillna(0)],
+                        fmt="none", lw=0.8, color=colour)
+        k = np.linspace(g["log_moneyness"].min(), g["log_moneyness"].max(), 200) if len(g) else np.linspace(-0.5, 0.5, 2)
+        p = row[list(PARAM_NAMES)].to_numpy(float)
+        ax.plot(k, np.asarray(svi.implied_vol(jnp.asarray(p), jnp.asarray(k), row["t"])), "r-", lw=1, label="SVI")
+        if np.isfinite(row.get("ssvi_theta", np.nan)) and len(g):
+            ax.plot(g["log_moneyness"], g["ssvi_iv"], "g--", lw=0.8, label="SSVI")
+        ax.set_title(f"{row['expiry']} (t={row['t']:.2f})", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(expiries):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=6)
+    fig.supxlabel("log-moneyness ln(K/F)"); fig.supylabel("implied vol")
+    fig.tight_layout()
+    sec.figure(fig, "smiles", f"{fitted['source'].iloc[0]} {fitted['quote_date'].iloc[0]}: bid/ask IV bars (blue: fit "
+               "set, grey: outside it), SVI fit (red) and SSVI (green dashes) per expiry")
+
+
+def _variance_figure(sec, s: pd.DataFrame) -> None:
+    """Total variance w(k) by expiry and g(k), latest snapshot of the first source."""
+    import jax.numpy as jnp
+
+    from jaxmm import svi
+    from jaxmm.report import new_figure
+
+    fitted = _latest(s[np.isfinite(s["a"])]) if np.isfinite(s["a"]).any() else s.iloc[:0]
+    if not len(fitted):
+        return
+    k = np.linspace(-0.6, 0.4, 201)
+    fig, (ax1, ax2) = new_figure(1, 2, figsize=(11, 4))
+    for _, row in fitted.sort_values("t").iterrows():
+        p = jnp.asarray(row[list(PARAM_NAMES)].to_numpy(float))
+        ax1.plot(k, np.asarray(svi.raw_total_variance(p, jnp.asarray(k))), lw=0.8, label=str(row["expiry"]))
+        ax2.plot(k, np.asarray(svi.butterfly_g(p, jnp.asarray(k))), lw=0.8)
+    ax1.set_title("total implied variance w(k) by expiry (must not cross)"); ax1.set_xlabel("k")
+    ax2.axhline(0.0, color="k", lw=0.6)
+    ax2.set_title("butterfly function g(k) (density >= 0 where g >= 0)"); ax2.set_xlabel("k")
+    ax1.legend(fontsize=6, ncol=2)
+    sec.figure(fig, "total_variance", "Fitted SVI total variance by expiry and g(k), latest snapshot")
