@@ -141,7 +141,8 @@ def neighbour_index(slices: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict):
-    """SVI and SSVI fits: (slices with params and diagnostics, ssvi table, quotes' slice row)."""
+    """SVI and SSVI fits: (slices with params and diagnostics, ssvi table, each quote's
+    slice row, each quote's fit-set flag)."""
     import jax.numpy as jnp
 
     from jaxmm import svi, svi_fit
@@ -151,7 +152,7 @@ def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict):
     use = fit_mask(quotes, slices["atm_iv"].to_numpy(float)[np.maximum(slice_id, 0)], section) & (slice_id >= 0)
     slices["n_fit_quotes"] = np.bincount(slice_id[use], minlength=len(slices)).astype(np.int64)
     if not len(slices):
-        return slices, pd.DataFrame(), slice_id
+        return slices, pd.DataFrame(), slice_id, use
     prev_idx, next_idx = neighbour_index(slices)
     data = pack(quotes, slices, use, slice_id)
     result = svi_fit.fit_svi(data, prev_idx, settings)
@@ -175,7 +176,7 @@ def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict):
     slices["next_expiry"] = pd.Series(slices["expiry"].to_numpy()[np.maximum(next_idx, 0)]).where(next_idx >= 0)
 
     ssvi = _fit_ssvi(quotes, slices, use, slice_id, settings)
-    return slices, ssvi, slice_id
+    return slices, ssvi, slice_id, use
 
 
 def _fit_ssvi(quotes, slices, use, slice_id, settings) -> pd.DataFrame:
@@ -282,8 +283,7 @@ def rich_cheap(fair: pd.DataFrame, top_n: int) -> pd.DataFrame:
 
 def compute(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict) -> dict[str, pd.DataFrame]:
     """The stage's tables from the implied_vols stage's quotes and forwards."""
-    slices, ssvi, slice_id = fit_surfaces(quotes, forwards, section)
-    use = fit_mask(quotes, slices["atm_iv"].to_numpy(float)[np.maximum(slice_id, 0)], section) & (slice_id >= 0)
+    slices, ssvi, slice_id, use = fit_surfaces(quotes, forwards, section)
     fair = fair_values(quotes, slices, slice_id, use) if len(slices) else quotes.iloc[:0]
     add_ssvi_vols(fair, slices, ssvi)
     return {"svi_params": slices, "ssvi_params": ssvi, "fair_values": fair,
