@@ -319,6 +319,33 @@ def test_vol_premium_index_and_chain_rows():
     assert list(chain["status"]) == ["ok", "ok", "no_spot"]     # 30 days after the last spot
 
 
+def test_vol_premium_chain_atm_from_the_svi_fits():
+    """The chains' ATM vol is sqrt(jw_v) of the surfaces stage's fit where the slice has one
+    (iv_source 'svi'), the implied-vol stage's interpolated atm_iv elsewhere, or everywhere
+    with statistics.vol_premium.atm_iv 'interpolated' (exact: no arithmetic but the sqrt)."""
+    daily = _daily(np.random.default_rng(4))
+    frame = stage._vol_frame(daily, SERIES[:1])
+    day = _dates(120)[60]
+    expiries = [day + pd.Timedelta(days=30), day + pd.Timedelta(days=90)]
+    forwards = pd.DataFrame({"source": "chain", "underlying": "U", "quote_date": [day, day], "expiry": expiries,
+                             "t": [30 / 365, 90 / 365], "atm_iv": [0.22, 0.25]})
+    svi = pd.DataFrame({"source": ["chain"], "underlying": ["U"], "quote_date": [day], "expiry": [expiries[0]],
+                        "jw_v": [0.0576]})
+    section = {"window": 21, "annualisation": 252, "chains": [{"chain_source": "chain",
+                                                                 "spot": {"source": "s", "field": "spot"}}]}
+    chain = stage.vol_premium(frame, forwards, daily, section, svi)
+    chain = chain[chain["kind"] == "chain_atm"].reset_index(drop=True)
+    assert list(chain["iv_source"]) == ["svi", "interpolated"]
+    np.testing.assert_allclose(chain["implied_vol"], [0.24, 0.25], rtol=1e-15)
+    np.testing.assert_allclose(chain["premium"], chain["implied_vol"] - chain["realised_vol"], rtol=1e-15)
+    plain = stage.vol_premium(frame, forwards, daily, {**section, "atm_iv": "interpolated"}, svi)
+    plain = plain[plain["kind"] == "chain_atm"]
+    assert list(plain["iv_source"]) == ["interpolated", "interpolated"]
+    np.testing.assert_allclose(plain["implied_vol"], [0.22, 0.25], rtol=1e-15)
+    index = stage.vol_premium(frame, forwards, daily, section, svi)
+    assert (index.loc[index["kind"] == "index", "iv_source"] == "index").all()
+
+
 def test_missing_daily_series_names_the_config_key():
     daily = _daily(np.random.default_rng(5))
     bad = [{**SERIES[0], "vol": {"source": "s", "field": "VIX9D"}}]

@@ -428,9 +428,27 @@ def vol_beta(frame: pd.DataFrame, section: dict) -> pd.DataFrame:
     return out
 
 
-def vol_premium(frame: pd.DataFrame, forwards: pd.DataFrame, daily: pd.DataFrame, section: dict) -> pd.DataFrame:
+def chain_atm_vols(forwards: pd.DataFrame, svi_params: pd.DataFrame | None, use_svi: bool) -> pd.DataFrame:
+    """``forwards`` with ``atm_vol`` and ``iv_source``: the SVI ATM vol sqrt(jw_v) of the
+    surfaces stage where the slice was fitted (and ``use_svi``), else the interpolated
+    ``atm_iv`` of the implied-vol stage."""
+    keys = ["source", "underlying", "quote_date", "expiry"]
+    f = forwards.copy()
+    svi_vol = np.full(len(f), np.nan)
+    if use_svi and svi_params is not None and len(svi_params):
+        m = f[keys].merge(svi_params[keys + ["jw_v"]], on=keys, how="left")
+        svi_vol = np.sqrt(m["jw_v"].to_numpy(float))
+    have = np.isfinite(svi_vol)
+    f["atm_vol"] = np.where(have, svi_vol, f["atm_iv"].to_numpy(float))
+    f["iv_source"] = np.where(have, "svi", "interpolated")
+    return f
+
+
+def vol_premium(frame: pd.DataFrame, forwards: pd.DataFrame, daily: pd.DataFrame, section: dict,
+                svi_params: pd.DataFrame | None = None) -> pd.DataFrame:
     """Implied minus trailing realised vol: vol indices through time, and each configured
-    chain's ATM IV per expiry against its spot series' realised vol on the quote date."""
+    chain's ATM vol per expiry (``chain_atm_vols``) against its spot series' realised vol
+    on the quote date."""
     from jaxmm.stats.premia import forward_vol_risk_premium, vol_risk_premium
     from jaxmm.stats.rolling import log_returns, realised_vol
 
@@ -456,12 +474,13 @@ def vol_premium(frame: pd.DataFrame, forwards: pd.DataFrame, daily: pd.DataFrame
 
     idx = both[both["kind"] == "index"]
     out = [pd.DataFrame({"series": idx["series"], "kind": "index", "date": idx["date"], "expiry": None,
-                         "t": np.nan, "implied_vol": idx["vol"], "realised_vol": idx["realised_vol"],
+                         "t": np.nan, "implied_vol": idx["vol"], "iv_source": "index", "realised_vol": idx["realised_vol"],
                          "premium": idx["premium"], "premium_forward": idx["premium_forward"],
                          "n_returns": idx["n_returns"]})]
     spot_rows = both[both["kind"] == "chain_spot"]
+    atm = chain_atm_vols(forwards, svi_params, section.get("atm_iv", "svi") == "svi")
     for i, c in enumerate(chains):   # a handful of configured chains; the rows are vectorised
-        f = forwards[forwards["source"] == c["chain_source"]].sort_values("quote_date")
+        f = atm[atm["source"] == c["chain_source"]].sort_values("quote_date")
         if f.empty:
             raise ValueError(f"config error at statistics.vol_premium.chains[{i}].chain_source: no chain source "
                              f"{c['chain_source']!r} in results/implied_vols/forwards.parquet")
@@ -470,8 +489,9 @@ def vol_premium(frame: pd.DataFrame, forwards: pd.DataFrame, daily: pd.DataFrame
                           s[["date", "realised_vol", "n_returns"]].assign(sd=pd.to_datetime(s["date"])),
                           left_on="qd", right_on="sd", direction="backward", tolerance=SPOT_TOLERANCE)
         out.append(pd.DataFrame({"series": c["chain_source"], "kind": "chain_atm", "date": m["quote_date"],
-                                 "expiry": m["expiry"], "t": m["t"], "implied_vol": m["atm_iv"],
-                                 "realised_vol": m["realised_vol"], "premium": m["atm_iv"] - m["realised_vol"],
+                                 "expiry": m["expiry"], "t": m["t"], "implied_vol": m["atm_vol"],
+                                 "iv_source": m["iv_source"], "realised_vol": m["realised_vol"],
+                                 "premium": m["atm_vol"] - m["realised_vol"],
                                  "premium_forward": np.nan, "n_returns": m["n_returns"].fillna(0)}))
     res = pd.concat(out, ignore_index=True)
     res["n_returns"] = res["n_returns"].astype(np.int64)
@@ -607,9 +627,11 @@ def etf_premium(daily: pd.DataFrame, section: dict) -> pd.DataFrame:
 # --------------------------------------------------------------------------- stage
 
 def compute(tenors: pd.DataFrame, daily: pd.DataFrame, forwards: pd.DataFrame, quotes: pd.DataFrame,
-            section: dict, positions: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+            section: dict, positions: pd.DataFrame | None = None,
+            svi_params: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The stage's eight tables from the ingest and implied-vol tables (``positions``: a
-    :func:`read_positions` book, or None)."""
+    :func:`read_positions` book, or None; ``svi_params``: the surfaces stage's fits, for
+    the chains' ATM vols, or None)."""
     hedge_section = section["hedge"]
     extra = []
     if positions is not None:
@@ -627,7 +649,7 @@ def compute(tenors: pd.DataFrame, daily: pd.DataFrame, forwards: pd.DataFrame, q
             "vol_beta": vol_beta(vol_frame, section.get("vol_beta", {})),
             "effective_deltas": effective_deltas(quotes, section.get("effective_deltas", {})),
             "event_vol": event_vol(section["event_vol"]),
-            "vol_premium": vol_premium(vol_frame, forwards, daily, section.get("vol_premium", {})),
+            "vol_premium": vol_premium(vol_frame, forwards, daily, section.get("vol_premium", {}), svi_params),
             "etf_premium": etf_premium(daily, section["etf"])}
 
 
@@ -643,8 +665,10 @@ def run(inputs: dict, outputs: dict, params: dict) -> None:
     section = params["section"]
     path = section.get("positions", {}).get("path")
     positions = read_positions(path) if path else None
+    svi_params = pd.read_parquet(inputs["svi_params"]) if inputs.get("svi_params") else None
     tables = compute(pd.read_parquet(inputs["tenors"]), pd.read_parquet(inputs["daily"]),
-                     pd.read_parquet(inputs["forwards"]), pd.read_parquet(inputs["quotes"]), section, positions)
+                     pd.read_parquet(inputs["forwards"]), pd.read_parquet(inputs["quotes"]), section, positions,
+                     svi_params)
     for name, schema in TABLES.items():
         pq.write_table(to_table(tables[name], schema), outputs[name])
     s = tables["hedge_summary"]
@@ -790,7 +814,7 @@ def _premium_section(sec, vp: pd.DataFrame, etf: pd.DataFrame) -> None:
         sec.table(latest, "Vol risk premium (implied - trailing realised): latest, mean over the history, share of "
                   "days with implied > realised, and the mean ex-post premium (IV vs the vol realised next)")
     if len(chain):
-        sec.table(chain[["series", "date", "expiry", "t", "implied_vol", "realised_vol", "premium", "status"]],
+        sec.table(chain[["series", "date", "expiry", "t", "implied_vol", "iv_source", "realised_vol", "premium", "status"]],
                   "Chain ATM IV term structure vs the trailing realised vol of its spot series on the quote date",
                   max_rows=40)
     names = list(idx["series"].unique())

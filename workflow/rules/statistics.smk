@@ -14,6 +14,7 @@ rule statistics:
         daily=rules.ingest_daily.output.daily,
         forwards=rules.implied_vols.output.forwards,
         quotes=rules.implied_vols.output.quotes,
+        svi_params=rules.surfaces.output.svi_params,
         positions=[_STATS["positions"]["path"]] if _STATS["positions"].get("path") else [],
     output:
         **{name: results("statistics", f"{name}.parquet") for name in _STATS_TABLES},
