@@ -1,0 +1,1 @@
+"""Market-making models and simulations (numerics core, no pandas)."""
