@@ -90,16 +90,29 @@ def fill_probability(delta, dt, A, k, fill: str = "linear"):
     raise ValueError(f"fill: expected 'linear' or 'poisson', got {fill!r}")
 
 
+PATH_CHUNK = 65536   # paths simulated together: the scan's carry stays in cache (1M at once ran 2.3x slower)
+
+
 def simulate(p: ASParams, key: jax.Array, n_paths: int, n_steps: int, strategy: str = "inventory",
              mid: str = "binary", fill: str = "linear", dtype=jnp.float64) -> PathStats:
     """Simulate ``n_paths`` paths of one A-S set-up; dtype-generic (module doc).
 
-    Deterministic for a key: step ``i`` draws from ``fold_in(key, i)``, so the result does
-    not depend on how the paths are batched by the caller.
+    Paths run in chunks of ``PATH_CHUNK`` one after another (``lax.map``), so memory stays
+    bounded whatever ``n_paths``. Deterministic for a key: chunk ``c`` draws step ``i``
+    from ``fold_in(fold_in(key, c), i)``.
     """
     if mid not in ("binary", "brownian"):
         raise ValueError(f"mid: expected 'binary' or 'brownian', got {mid!r}")
     p = ASParams(*(jnp.asarray(x, dtype) for x in p))
+    size = min(n_paths, PATH_CHUNK)
+    n_chunks = -(-n_paths // size)
+    chunks = jax.lax.map(lambda c: _simulate_chunk(p, jax.random.fold_in(key, c), size, n_steps, strategy, mid,
+                                                   fill, dtype), jnp.arange(n_chunks))
+    return PathStats(*(x.reshape(-1)[:n_paths] for x in chunks))
+
+
+def _simulate_chunk(p: ASParams, key, n_paths: int, n_steps: int, strategy: str, mid: str, fill: str,
+                    dtype) -> PathStats:
     dt = p.T / n_steps
     sqrt_dt = jnp.sqrt(dt)
     zeros = jnp.zeros(n_paths, dtype)
