@@ -274,8 +274,7 @@ def _fit_one(u0, d: SliceData, settings: FitSettings, neighbours=None):
 def quasi_explicit_guess(d: SliceData, settings: FitSettings, n_m: int = 9, n_sigma: int = 8) -> jax.Array:
     """Zeliade's quasi-explicit initial guess for one slice (module doc); raw params (5,)."""
     k = d.k
-    lo = jnp.min(jnp.where(d.mask, k, jnp.inf))
-    hi = jnp.max(jnp.where(d.mask, k, -jnp.inf))
+    lo, hi = k_range(d)
     ms = jnp.linspace(lo, hi, n_m)
     sigmas = jnp.geomspace(0.01, 1.0, n_sigma) * jnp.maximum(hi - lo, 0.05)
     m, sigma = (x.ravel() for x in jnp.meshgrid(ms, sigmas))

@@ -73,10 +73,10 @@ def optimal_spread(tau, gamma, sigma, k):
 
 def quotes(s, q, tau, p: ASParams, strategy: str = "inventory"):
     """(bid, ask) of the ``"inventory"`` (A-S) or ``"symmetric"`` strategy."""
-    half = 0.5 * optimal_spread(tau, p.gamma, p.sigma, p.k)
-    centre = reservation_price(s, q, tau, p.gamma, p.sigma) if strategy == "inventory" else s
     if strategy not in ("inventory", "symmetric"):
         raise ValueError(f"strategy: expected 'inventory' or 'symmetric', got {strategy!r}")
+    half = 0.5 * optimal_spread(tau, p.gamma, p.sigma, p.k)
+    centre = reservation_price(s, q, tau, p.gamma, p.sigma) if strategy == "inventory" else s
     return centre - half, centre + half
 
 
