@@ -33,7 +33,8 @@ def _base(gamma, k):
 
 def approx_quotes(q, gamma, sigma, k, A):
     """GLFT closed-form ``(delta_b, delta_a)`` at inventory ``q`` (module doc)."""
-    q = jnp.asarray(q, jnp.result_type(float))
+    q = jnp.asarray(q)
+    q = q if jnp.issubdtype(q.dtype, jnp.floating) else q.astype(jnp.result_type(float))
     c = jnp.sqrt(sigma * sigma * gamma / (2.0 * k * A) * (1.0 + gamma / k) ** (1.0 + k / gamma))
     base = _base(gamma, k)
     return base + 0.5 * (2.0 * q + 1.0) * c, base - 0.5 * (2.0 * q - 1.0) * c
