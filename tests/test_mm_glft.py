@@ -55,3 +55,35 @@ def test_closed_form_approximation_near_the_stationary_exact_quotes():
     np.testing.assert_allclose(ab, db[Q - 3:Q + 4], atol=0.003)
     np.testing.assert_allclose(aa, da[Q - 3:Q + 4], atol=0.003)
     np.testing.assert_allclose(ab, aa[::-1], atol=1e-12)
+
+
+def test_closed_form_matches_hftbacktest_worked_example():
+    """hftbacktest's tutorial "GLFT Market Making Model and Grid Trading" (nkaz001/hftbacktest,
+    docs/tutorials; Guéant's eqs. 4.6-4.7 with Delta = 1 and xi = gamma) calibrates ETHUSDT
+    on 2022-10-03 to A = 2.9932203436865956, k = 0.04249732177397641 (per second, ticks),
+    takes sigma = 10.69 and gamma = 0.05, and prints half_spread = 20.419892817641397 and
+    skew = 9.7302402975805. Our bid distance at q = 0 is its half spread and the step per
+    unit of inventory its skew (1e-12 relative)."""
+    A, k, gamma, sigma = 2.9932203436865956, 0.04249732177397641, 0.05, 10.69
+    db, da = approx_quotes(jnp.array([0.0, 1.0]), gamma, sigma, k, A)
+    assert float(db[0]) == pytest.approx(20.419892817641397, rel=1e-12)
+    assert float(da[0]) == pytest.approx(20.419892817641397, rel=1e-12)
+    assert float(db[1] - db[0]) == pytest.approx(9.7302402975805, rel=1e-12)
+    assert float(da[0] - da[1]) == pytest.approx(9.7302402975805, rel=1e-12)
+
+
+def test_closed_form_at_the_paper_figure_parameters():
+    """GLFT (2013) figures 1-3: sigma 0.3 Tick s^-1/2, A 0.9 s^-1, k 0.3 Tick^-1, gamma 0.01
+    Tick^-1, T 600 s. The paper prints no quote values (only plots), so this checks the
+    closed form's own algebra there: delta_b(0) = ln(1 + gamma/k)/gamma + c/2 = 3.3129 and
+    the exact quotes at t = 0 with Q = 30 lie within 0.002 tick of it for |q| <= 2 (measured
+    6.3e-4: 600 s is long against the 1/(k A) time scale)."""
+    g, s, k, A = 0.01, 0.3, 0.3, 0.9
+    c = math.sqrt(s * s * g / (2 * k * A) * (1 + g / k) ** (1 + k / g))
+    base = math.log1p(g / k) / g
+    db, da = approx_quotes(0.0, g, s, k, A)
+    assert float(db) == pytest.approx(base + c / 2, rel=1e-13) and round(float(db), 4) == 3.3129
+    eb, ea = exact_quotes(600.0, g, s, k, A, q_max=30)
+    qb, qa = approx_quotes(jnp.arange(-2.0, 3.0), g, s, k, A)
+    np.testing.assert_allclose(eb[28:33], qb, atol=0.002)
+    np.testing.assert_allclose(ea[28:33], qa, atol=0.002)
