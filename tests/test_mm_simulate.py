@@ -104,6 +104,34 @@ def test_glft_quotes_in_the_simulator_are_the_exact_quotes():
     assert float(r.max_abs_q.max()) == Q
 
 
+@pytest.mark.parametrize("strategy", ["inventory", "symmetric", "glft_approx"])
+def test_recorded_quotes_and_factorised_fill_probabilities_are_the_formulas(strategy):
+    """The simulator's quotes are jaxmm.mm.avellaneda_stoikov.quotes / glft.approx_quotes at
+    the recorded (s, q, tau) on every step (1e-12), and its one-exponential fill
+    probabilities A dt e^(-k h) e^(-+k x) equal fill_probability(delta) (1e-13 relative)
+    over inventories -40..40 and several taus."""
+    from jaxmm.mm.avellaneda_stoikov import fill_probability, quotes
+    from jaxmm.mm.simulate import _quote
+
+    p = ASParams(gamma=0.3)
+    rec = sample_paths(p, KEY, 32, 200, strategy=strategy)
+    s, q = np.asarray(rec.mid), np.asarray(rec.inventory)
+    tau = (1.0 - np.arange(200) / 200)[:, None]
+    if strategy == "glft_approx":
+        db, da = approx_quotes(jnp.asarray(q), 0.3, 2.0, 1.5, 140.0)
+        bid, ask = s - np.asarray(db), s + np.asarray(da)
+    else:
+        bid, ask = (np.asarray(x) for x in quotes(jnp.asarray(s), jnp.asarray(q), jnp.asarray(tau), p, strategy))
+    np.testing.assert_allclose(rec.bid, bid, atol=1e-12)
+    np.testing.assert_allclose(rec.ask, ask, atol=1e-12)
+    pf = ASParams(*(jnp.asarray(x, jnp.float64) for x in p))
+    qs = jnp.arange(-40.0, 41.0)
+    for t in (1.0, 0.37, 0.005):
+        db, da, pb, pa, _, _ = _quote(pf, strategy, "linear", None, 0, qs, 0, jnp.asarray(t), 0.005)
+        np.testing.assert_allclose(pb, fill_probability(db, 0.005, 140.0, 1.5), rtol=1e-13, atol=1e-300)
+        np.testing.assert_allclose(pa, fill_probability(da, 0.005, 140.0, 1.5), rtol=1e-13, atol=1e-300)
+
+
 def test_glft_exact_and_closed_form_policies_agree_far_from_the_bound():
     """With a wide bound (Q = 30) and a long horizon the exact policy's quotes near q = 0 are
     within 0.003 of the closed form (test_mm_glft.py), so their P&L distributions agree:

@@ -31,13 +31,19 @@ def _base(gamma, k):
     return jnp.log1p(gamma / k) / gamma
 
 
+def approx_coefficients(gamma, sigma, k, A):
+    """``(half, c)`` of the closed form: ``delta_b = half + c q``, ``delta_a = half - c q``
+    with ``half = ln(1 + gamma/k) / gamma + c / 2`` (hftbacktest's half spread and skew)."""
+    c = jnp.sqrt(sigma * sigma * gamma / (2.0 * k * A) * (1.0 + gamma / k) ** (1.0 + k / gamma))
+    return _base(gamma, k) + 0.5 * c, c
+
+
 def approx_quotes(q, gamma, sigma, k, A):
     """GLFT closed-form ``(delta_b, delta_a)`` at inventory ``q`` (module doc)."""
     q = jnp.asarray(q)
     q = q if jnp.issubdtype(q.dtype, jnp.floating) else q.astype(jnp.result_type(float))
-    c = jnp.sqrt(sigma * sigma * gamma / (2.0 * k * A) * (1.0 + gamma / k) ** (1.0 + k / gamma))
-    base = _base(gamma, k)
-    return base + 0.5 * (2.0 * q + 1.0) * c, base - 0.5 * (2.0 * q - 1.0) * c
+    half, c = approx_coefficients(gamma, sigma, k, A)
+    return half + c * q, half - c * q
 
 
 def exact_quotes(tau, gamma, sigma, k, A, q_max: int):

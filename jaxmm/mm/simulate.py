@@ -49,8 +49,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxmm.mm import random as mmrandom
-from jaxmm.mm.avellaneda_stoikov import ASParams, fill_probability, quotes
-from jaxmm.mm.glft import approx_quotes, exact_quotes
+from jaxmm.mm.avellaneda_stoikov import ASParams, average_spread, fill_probability, optimal_spread
+from jaxmm.mm.glft import approx_coefficients, exact_quotes
 
 log = logging.getLogger(__name__)
 
@@ -91,28 +91,57 @@ def _check_options(strategy: str, mid: str, fill: str, glft_bound: int) -> None:
         raise ValueError(f"glft_bound: expected an int >= 1 (the GLFT inventory bound); got {glft_bound!r}")
 
 
-def _glft_table(p: ASParams, n_steps: int, bound: int, dtype):
-    """Exact GLFT (delta_b, delta_a), each (n_steps, 2 bound + 1), at the steps' tau
-    (computed in float64 whatever the paths' dtype: the matrix exponential needs it)."""
+def _glft_table(p: ASParams, n_steps: int, bound: int, fill: str, dtype):
+    """Exact GLFT (delta_b, delta_a) and their fill probabilities per step, each
+    (n_steps, 2 bound + 1), at the steps' tau (computed in float64 whatever the paths'
+    dtype: the matrix exponential needs it)."""
     p = ASParams(*(jnp.asarray(x, jnp.float64) for x in p))
-    tau = p.T - jnp.arange(n_steps, dtype=jnp.result_type(float)) * (p.T / n_steps)
+    dt = p.T / n_steps
+    tau = p.T - jnp.arange(n_steps, dtype=jnp.float64) * dt
     db, da = exact_quotes(tau, p.gamma, p.sigma, p.k, p.A, bound)
     # The NaN of the unquoted edge sides would poison 0 x quote; _quote masks those sides.
-    return jnp.nan_to_num(db).astype(dtype), jnp.nan_to_num(da).astype(dtype)
+    db, da = jnp.nan_to_num(db), jnp.nan_to_num(da)
+    pb, pa = (fill_probability(d, dt, p.A, p.k, fill) for d in (db, da))
+    return tuple(x.astype(dtype) for x in (db, da, pb, pa))
 
 
-def _quote(p: ASParams, strategy: str, table, bound: int, s, q, i, tau):
-    """(bid, ask, can_bid, can_ask) of the policy at step ``i``."""
+_MAX_KX = 80.0   # |k x| clamp of the skew factor: exp(80) is finite in float32, and 80 saturates any fill probability
+
+
+def _quote(p: ASParams, strategy: str, fill: str, table, bound: int, q, i, tau, dt):
+    """Distances of the quotes from the mid ``(delta_b, delta_a)``, their fill
+    probabilities and ``(can_bid, can_ask)`` at step ``i``.
+
+    The analytic policies quote ``delta_b = h + x``, ``delta_a = h - x`` with ``h`` the
+    same for every path (A-S: half the spread; GLFT closed form: its half spread) and the
+    skew ``x`` linear in ``q`` (A-S: ``q gamma sigma^2 tau``; GLFT: ``c q``; symmetric: 0).
+    With linear fills ``A e^(-k delta) dt = A dt e^(-k h) e^(-+k x)``: one exponential per
+    path (none for the symmetric strategy) instead of two; the fill step's cost is mostly
+    these exponentials.
+    """
     can_bid, can_ask = q + 1.0 <= p.q_max, q - 1.0 >= -p.q_max
-    if strategy in ("inventory", "symmetric"):
-        bid, ask = quotes(s, q, tau, p, strategy)
-        return bid, ask, can_bid, can_ask
-    if strategy == "glft_approx":
-        db, da = approx_quotes(q, p.gamma, p.sigma, p.k, p.A)
-        return s - db, s + da, can_bid, can_ask
-    idx = jnp.clip(q + bound, 0, 2 * bound).astype(jnp.int32)
-    db, da = table[0][i][idx], table[1][i][idx]
-    return s - db, s + da, can_bid & (q < bound), can_ask & (q > -bound)
+    if strategy == "glft":
+        idx = jnp.clip(q + bound, 0, 2 * bound).astype(jnp.int32)
+        db, da, pb, pa = (t[i][idx] for t in table)
+        return db, da, pb, pa, can_bid & (q < bound), can_ask & (q > -bound)
+    if strategy == "inventory":
+        h, x = 0.5 * optimal_spread(tau, p.gamma, p.sigma, p.k), q * (p.gamma * p.sigma * p.sigma * tau)
+    elif strategy == "symmetric":
+        h, x = 0.5 * average_spread(p.T, p.gamma, p.sigma, p.k), None
+    else:
+        h, c = approx_coefficients(p.gamma, p.sigma, p.k, p.A)
+        x = c * q
+    db, da = (h, h) if x is None else (h + x, h - x)
+    if fill == "linear":
+        scale = p.A * dt * jnp.exp(-p.k * h)
+        if x is None:
+            pb = pa = jnp.clip(scale, 0.0, 1.0)
+        else:
+            e = jnp.exp(-jnp.clip(p.k * x, -_MAX_KX, _MAX_KX))
+            pb, pa = jnp.clip(scale * e, 0.0, 1.0), jnp.clip(scale / e, 0.0, 1.0)
+    else:
+        pb, pa = fill_probability(db, dt, p.A, p.k, fill), fill_probability(da, dt, p.A, p.k, fill)
+    return db, da, pb, pa, can_bid, can_ask
 
 
 def _paths(p: ASParams, table, key, n_paths: int, n_steps: int, strategy: str, mid: str, fill: str,
@@ -128,12 +157,11 @@ def _paths(p: ASParams, table, key, n_paths: int, n_steps: int, strategy: str, m
     def step(carry, i):
         s, q, cash, n_bid, n_ask, spread_sum, n_both, peak, drawdown, max_q = carry
         tau = p.T - i.astype(dtype) * dt
-        bid, ask, can_bid, can_ask = _quote(p, strategy, table, bound, s, q, i, tau)
+        db, da, pb, pa, can_bid, can_ask = _quote(p, strategy, fill, table, bound, q, i, tau, dt)
+        bid, ask = s - db, s + da
         words = mmrandom.path_words(jax.random.fold_in(key, i), n_words, n_paths)
-        u_bid = mmrandom.uniform(words[0], 33, 31, dtype)
-        u_ask = mmrandom.uniform(words[0], 2, 31, dtype)
-        bought = can_bid & (u_bid < fill_probability(s - bid, dt, p.A, p.k, fill))
-        sold = can_ask & (u_ask < fill_probability(ask - s, dt, p.A, p.k, fill))
+        bought = can_bid & (mmrandom.uniform(words[0], 33, 31, dtype) < pb)
+        sold = can_ask & (mmrandom.uniform(words[0], 2, 31, dtype) < pa)
         b, a = bought.astype(dtype), sold.astype(dtype)
         cash = cash - b * (bid - p.rebate) + a * (ask + p.rebate)
         q_new = q + b - a
@@ -168,12 +196,11 @@ def _paths(p: ASParams, table, key, n_paths: int, n_steps: int, strategy: str, m
     return PathStats(cash + q * s, q, n_bid, n_ask, spread_sum / jnp.maximum(n_both, 1.0), drawdown, max_q)
 
 
-@functools.partial(jax.jit, static_argnames=("n_steps", "strategy", "bound", "dtype"))
-def _tables(fields, n_steps: int, strategy: str, bound: int, dtype):
+@functools.partial(jax.jit, static_argnames=("n_steps", "strategy", "bound", "fill", "dtype"))
+def _tables(fields, n_steps: int, strategy: str, bound: int, fill: str, dtype):
     if strategy != "glft":
-        dummy = jnp.zeros((fields[0].shape[0], 1, 1), dtype)
-        return dummy, dummy
-    return jax.vmap(lambda *f: _glft_table(ASParams(*f), n_steps, bound, dtype))(*fields)
+        return (jnp.zeros((fields[0].shape[0], 1, 1), dtype),) * 4
+    return jax.vmap(lambda *f: _glft_table(ASParams(*f), n_steps, bound, fill, dtype))(*fields)
 
 
 @functools.partial(jax.jit, static_argnames=("n_paths", "n_steps", "strategy", "mid", "fill", "jumps", "bound",
@@ -207,7 +234,7 @@ def simulate_grid(grid: ASParams, key: jax.Array, n_paths: int, n_steps: int, *,
         raise ValueError(f"n_paths and n_steps must be >= 1; got {n_paths}, {n_steps}")
     fields = _grid_fields(grid, dtype)
     bound = glft_bound if strategy == "glft" else 0
-    tables = _tables(fields, n_steps, strategy, bound, dtype)
+    tables = _tables(fields, n_steps, strategy, bound, fill, dtype)
     n_chunks = -(-n_paths // chunk)
     size = -(-n_paths // n_chunks)            # equal chunks of at most ``chunk``: the last wastes < n_chunks paths
     devices = list(devices) if devices else [None]
@@ -244,7 +271,7 @@ def sample_paths(p: ASParams, key: jax.Array, n_paths: int, n_steps: int, *, str
     _check_options(strategy, mid, fill, glft_bound)
     fields = _grid_fields(p, dtype)
     bound = glft_bound if strategy == "glft" else 0
-    tables = _tables(fields, n_steps, strategy, bound, dtype)
+    tables = _tables(fields, n_steps, strategy, bound, fill, dtype)
     rec = _grid_chunk(fields, tables, jax.random.fold_in(key, 0), n_paths, n_steps, strategy, mid, fill, jumps,
                       bound, dtype, record=True)
     return SamplePath(*(x[0] for x in rec))
