@@ -15,6 +15,7 @@ include: "workflow/rules/ingest.smk"
 include: "workflow/rules/implied_vols.smk"
 include: "workflow/rules/surfaces.smk"
 include: "workflow/rules/statistics.smk"
+include: "workflow/rules/mm.smk"
 # Stages that add report sections are included above this line.
 include: "workflow/rules/report.smk"
 

@@ -20,10 +20,11 @@ pytestmark = pytest.mark.e2e
 
 RULES = ["synthetic", "package_data", "ingest_chains", "ingest_futures", "ingest_daily",
          "ingest_report", "implied_vols", "implied_vols_report", "surfaces", "surfaces_report", "statistics",
-         "statistics_report", "report"]
+         "statistics_report", "mm", "mm_report", "report"]
 IV_RULES = {"implied_vols", "implied_vols_report"}
 SURF_RULES = {"surfaces", "surfaces_report"}
 STATS_RULES = {"statistics", "statistics_report"}
+MM_RULES = {"mm", "mm_report"}
 
 
 def small_config(repo: Path) -> dict:
@@ -31,11 +32,15 @@ def small_config(repo: Path) -> dict:
     cfg["synthetic"] = {"seed": 7, "chains": {"n_quote_dates": 2, "strikes_per_expiry": 40}}
     cfg["package_data"]["series"] = ["vix"]
     cfg["ingest"]["daily"]["sources"] = [s for s in cfg["ingest"]["daily"]["sources"]
-                                        if s["name"] in ("synthetic_spot_vol", "vix")]
-    # Only the daily sources kept above: the synthetic vol series, no ETFs.
+                                        if s["name"] in ("synthetic_spot_vol", "synthetic_prediction", "vix")]
+    # Only the daily sources kept above: the synthetic vol series and prediction market, no ETFs.
     stats = cfg["statistics"]
     stats["vol_series"] = [v for v in stats["vol_series"] if v["name"] == "synthetic"]
     stats["etf"]["funds"], stats["etf"]["spreads"] = [], []
+    mm = cfg["mm"]
+    mm["as"].update(gammas=[0.1, 1.0], n_paths=4000, scenario_paths=1000)
+    mm["as"]["scenarios"] = mm["as"]["scenarios"][:2]
+    mm["fair_value"].update(n_paths=500)
     cfg["report"]["title"] = "e2e test run"
     return cfg
 
@@ -95,7 +100,7 @@ def test_outputs_follow_their_schemas(workdir):
         assert table.num_rows > 0 or name == "parity_scan", name
     stats = workdir / "results" / "statistics"
     for path, schema in schemas.TABLES.items():
-        if path.startswith(("results/statistics/", "results/surfaces/")):
+        if path.startswith(("results/statistics/", "results/surfaces/", "results/mm/")):
             table = pq.read_table(workdir / path)
             assert table.schema.equals(schema, check_metadata=False), path
             assert table.num_rows > 0 or path.endswith("etf_premium.parquet"), path   # no ETFs in this config
@@ -175,7 +180,9 @@ def test_report_has_the_ingest_and_implied_vols_sections(workdir):
     assert page.index("Implied vols and forwards") < page.index("Term-structure and volatility statistics")
     assert page.index("Implied vols and forwards") < page.index("Volatility surfaces and fair values") \
         < page.index("Term-structure and volatility statistics")
-    assert page.count("data:image/png;base64,") >= 8
+    assert page.index("Term-structure and volatility statistics") < page.index("Market making: Avellaneda-Stoikov")
+    assert "Avellaneda &amp; Stoikov section 3.3" in page and "Implied vs call-spread delta" in page
+    assert page.count("data:image/png;base64,") >= 13
 
 
 def test_nothing_to_do_after_a_complete_run(workdir):
@@ -189,6 +196,10 @@ def test_changing_one_section_reruns_that_stage_and_its_dependents_only(workdir)
         cfg["ingest"]["futures"]["roll_business_days"] = 3
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         assert planned_rules(workdir) == {"ingest_futures", "ingest_report", "report"} | STATS_RULES
+        cfg = yaml.safe_load(original)
+        cfg["mm"]["as"]["scenario_gamma"] = 0.5
+        (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        assert planned_rules(workdir) == MM_RULES | {"report"}
         cfg = yaml.safe_load(original)
         cfg["synthetic"]["seed"] = 8
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
@@ -215,7 +226,7 @@ def test_editing_library_code_reruns_the_rules_that_use_it(workdir):
     try:
         target.write_text(original + "\n# an edit\n")
         assert planned_rules(workdir) == {"ingest_chains", "ingest_futures", "ingest_daily",
-                                          "ingest_report", "report"} | IV_RULES | SURF_RULES | STATS_RULES
+                                          "ingest_report", "report"} | IV_RULES | SURF_RULES | STATS_RULES | MM_RULES
     finally:
         target.write_text(original)
     assert planned_rules(workdir) == set()
@@ -231,6 +242,13 @@ def test_editing_library_code_reruns_the_rules_that_use_it(workdir):
     try:
         target.write_text(original + "\n# an edit\n")
         assert planned_rules(workdir) == SURF_RULES | STATS_RULES | {"report"}
+    finally:
+        target.write_text(original)
+    target = workdir / "jaxmm" / "mm" / "simulate.py"
+    original = target.read_text()
+    try:
+        target.write_text(original + "\n# an edit\n")
+        assert planned_rules(workdir) == MM_RULES | {"report"}
     finally:
         target.write_text(original)
     target = workdir / "jaxmm" / "stats" / "event_vol.py"
