@@ -1,0 +1,1 @@
+"""Strategy backtests on real daily series (numerics core: no pandas)."""
