@@ -20,11 +20,12 @@ pytestmark = pytest.mark.e2e
 
 RULES = ["synthetic", "package_data", "ingest_chains", "ingest_futures", "ingest_daily",
          "ingest_report", "implied_vols", "implied_vols_report", "surfaces", "surfaces_report", "statistics",
-         "statistics_report", "mm", "mm_report", "report"]
+         "statistics_report", "mm", "mm_report", "backtest", "backtest_report", "report"]
 IV_RULES = {"implied_vols", "implied_vols_report"}
 SURF_RULES = {"surfaces", "surfaces_report"}
 STATS_RULES = {"statistics", "statistics_report"}
 MM_RULES = {"mm", "mm_report"}
+BT_RULES = {"backtest", "backtest_report"}
 
 
 def small_config(repo: Path) -> dict:
@@ -41,6 +42,9 @@ def small_config(repo: Path) -> dict:
     mm["as"].update(gammas=[0.1, 1.0], n_paths=4000, scenario_paths=1000)
     mm["as"]["scenarios"] = mm["as"]["scenarios"][:2]
     mm["fair_value"].update(n_paths=500)
+    bt = cfg["backtest"]
+    bt["underlyings"] = [u for u in bt["underlyings"] if u["name"] == "synthetic"]   # no sp500 in this config
+    bt["strategies"] = bt["strategies"][:2]
     cfg["report"]["title"] = "e2e test run"
     return cfg
 
@@ -100,10 +104,11 @@ def test_outputs_follow_their_schemas(workdir):
         assert table.num_rows > 0 or name == "parity_scan", name
     stats = workdir / "results" / "statistics"
     for path, schema in schemas.TABLES.items():
-        if path.startswith(("results/statistics/", "results/surfaces/", "results/mm/")):
+        if path.startswith(("results/statistics/", "results/surfaces/", "results/mm/", "results/backtest/")):
             table = pq.read_table(workdir / path)
             assert table.schema.equals(schema, check_metadata=False), path
-            assert table.num_rows > 0 or path.endswith("etf_premium.parquet"), path   # no ETFs in this config
+            # no ETFs in this config, and the crisis windows predate the synthetic series
+            assert table.num_rows > 0 or path.endswith(("etf_premium.parquet", "crisis.parquet")), path
     assert (stats / "etf_premium.parquet").exists()
 
 
@@ -182,7 +187,8 @@ def test_report_has_the_ingest_and_implied_vols_sections(workdir):
         < page.index("Term-structure and volatility statistics")
     assert page.index("Term-structure and volatility statistics") < page.index("Market making: Avellaneda-Stoikov")
     assert "Avellaneda &amp; Stoikov section 3.3" in page and "Implied vs call-spread delta" in page
-    assert page.count("data:image/png;base64,") >= 13
+    assert "OPTION PRICES ARE MODELLED, NOT TRADED QUOTES" in page
+    assert page.count("data:image/png;base64,") >= 15
 
 
 def test_nothing_to_do_after_a_complete_run(workdir):
@@ -200,6 +206,10 @@ def test_changing_one_section_reruns_that_stage_and_its_dependents_only(workdir)
         cfg["mm"]["as"]["scenario_gamma"] = 0.5
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         assert planned_rules(workdir) == MM_RULES | {"report"}
+        cfg = yaml.safe_load(original)
+        cfg["backtest"]["iv_premium"] = 0.03
+        (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        assert planned_rules(workdir) == BT_RULES | {"report"}
         cfg = yaml.safe_load(original)
         cfg["synthetic"]["seed"] = 8
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
@@ -226,7 +236,7 @@ def test_editing_library_code_reruns_the_rules_that_use_it(workdir):
     try:
         target.write_text(original + "\n# an edit\n")
         assert planned_rules(workdir) == {"ingest_chains", "ingest_futures", "ingest_daily",
-                                          "ingest_report", "report"} | IV_RULES | SURF_RULES | STATS_RULES | MM_RULES
+                                          "ingest_report", "report"} | IV_RULES | SURF_RULES | STATS_RULES | MM_RULES | BT_RULES
     finally:
         target.write_text(original)
     assert planned_rules(workdir) == set()
