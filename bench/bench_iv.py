@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
                          "AVX-512, else XLA's default; 0: XLA's default)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-accuracy", action="store_true", help="skip the exact-inverse accuracy table")
-    args = ap.parse_args([] if argv is None else argv)
+    args = ap.parse_args(argv)
 
     platform, vector_width = start_jax(args.device, args.cpu_devices, args.cpu_vector_width)
     import jax

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--device", default="cpu", choices=["cpu", "gpu", "cuda"])
     ap.add_argument("--cpu-devices", type=int, default=1, help="XLA host devices; chunks alternate between them")
     ap.add_argument("--repeat", type=int, default=3)
-    args = ap.parse_args([] if argv is None else argv)
+    args = ap.parse_args(argv)
 
     platform, width = start_jax(args.device, args.cpu_devices)
     import jax

@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> dict:
                     help="XLA's preferred SIMD width in bits (auto: 512 with AVX-512; 0: XLA's default)")
     ap.add_argument("--malloc", choices=["tuned", "default"], default="tuned",
                     help="glibc allocator: tuned (one arena, keep freed memory) or default")
-    args = ap.parse_args([] if argv is None else argv)
+    args = ap.parse_args(argv)
 
     # process settings before JAX (and numpy's first big allocation)
     malloc_tuned = args.malloc == "tuned" and _tune_malloc()

@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cpu-vector-width", default="auto")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args([] if argv is None else argv)
+    args = ap.parse_args(argv)
 
     platform, vector_width = start_jax(args.device, args.cpu_devices, args.cpu_vector_width)
     import jax
