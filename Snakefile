@@ -16,6 +16,7 @@ include: "workflow/rules/implied_vols.smk"
 include: "workflow/rules/surfaces.smk"
 include: "workflow/rules/statistics.smk"
 include: "workflow/rules/mm.smk"
+include: "workflow/rules/hedging.smk"
 include: "workflow/rules/backtest.smk"
 # Stages that add report sections are included above this line.
 include: "workflow/rules/report.smk"

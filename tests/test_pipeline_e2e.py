@@ -20,12 +20,13 @@ pytestmark = pytest.mark.e2e
 
 RULES = ["synthetic", "package_data", "ingest_chains", "ingest_futures", "ingest_daily",
          "ingest_report", "implied_vols", "implied_vols_report", "surfaces", "surfaces_report", "statistics",
-         "statistics_report", "mm", "mm_report", "backtest", "backtest_report", "report"]
+         "statistics_report", "mm", "mm_report", "hedging", "hedging_report", "backtest", "backtest_report", "report"]
 IV_RULES = {"implied_vols", "implied_vols_report"}
 SURF_RULES = {"surfaces", "surfaces_report"}
 STATS_RULES = {"statistics", "statistics_report"}
 MM_RULES = {"mm", "mm_report"}
 BT_RULES = {"backtest", "backtest_report"}
+HEDGE_RULES = {"hedging", "hedging_report"}   # reads the statistics stage's vol betas
 
 
 def small_config(repo: Path) -> dict:
@@ -45,6 +46,13 @@ def small_config(repo: Path) -> dict:
     bt = cfg["backtest"]
     bt["underlyings"] = [u for u in bt["underlyings"] if u["name"] == "synthetic"]   # no sp500 in this config
     bt["strategies"] = bt["strategies"][:2]
+    hd = cfg["hedging"]
+    hd["delta"].update(kinds=["call"], n_steps=[12, 52], costs=[0.0, 0.001], bands=[0.0], n_paths=2000)
+    hd["validation"].update(n_paths=5000)
+    hd["validation"]["derman_kamal"]["n_steps"] = [21, 84]
+    hd["validation"]["ahmad_wilmott"]["n_steps"] = [252]
+    hd["vol_path"].update(n_paths=2000, realised=["implied"])
+    hd["time_spread"].update(n_paths=5000)
     cfg["report"]["title"] = "e2e test run"
     return cfg
 
@@ -104,7 +112,8 @@ def test_outputs_follow_their_schemas(workdir):
         assert table.num_rows > 0 or name == "parity_scan", name
     stats = workdir / "results" / "statistics"
     for path, schema in schemas.TABLES.items():
-        if path.startswith(("results/statistics/", "results/surfaces/", "results/mm/", "results/backtest/")):
+        if path.startswith(("results/statistics/", "results/surfaces/", "results/mm/", "results/backtest/",
+                            "results/hedging/")):
             table = pq.read_table(workdir / path)
             assert table.schema.equals(schema, check_metadata=False), path
             # no ETFs in this config, and the crisis windows predate the synthetic series
@@ -188,7 +197,8 @@ def test_report_has_the_ingest_and_implied_vols_sections(workdir):
     assert page.index("Term-structure and volatility statistics") < page.index("Market making: Avellaneda-Stoikov")
     assert "Avellaneda &amp; Stoikov section 3.3" in page and "Implied vs call-spread delta" in page
     assert "OPTION PRICES ARE MODELLED, NOT TRADED QUOTES" in page
-    assert page.count("data:image/png;base64,") >= 15
+    assert "Published results beside this run: Derman-Kamal" in page
+    assert page.count("data:image/png;base64,") >= 17
 
 
 def test_nothing_to_do_after_a_complete_run(workdir):
@@ -201,11 +211,15 @@ def test_changing_one_section_reruns_that_stage_and_its_dependents_only(workdir)
     try:
         cfg["ingest"]["futures"]["roll_business_days"] = 3
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-        assert planned_rules(workdir) == {"ingest_futures", "ingest_report", "report"} | STATS_RULES
+        assert planned_rules(workdir) == {"ingest_futures", "ingest_report", "report"} | STATS_RULES | HEDGE_RULES
         cfg = yaml.safe_load(original)
         cfg["mm"]["as"]["scenario_gamma"] = 0.5
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         assert planned_rules(workdir) == MM_RULES | {"report"}
+        cfg = yaml.safe_load(original)
+        cfg["hedging"]["time_spread"]["horizon_days"] = 4
+        (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        assert planned_rules(workdir) == HEDGE_RULES | {"report"}
         cfg = yaml.safe_load(original)
         cfg["backtest"]["iv_premium"] = 0.03
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
@@ -217,15 +231,16 @@ def test_changing_one_section_reruns_that_stage_and_its_dependents_only(workdir)
         cfg = yaml.safe_load(original)
         cfg["implied_vols"]["parity"]["min_pairs"] = 6
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-        assert planned_rules(workdir) == IV_RULES | SURF_RULES | STATS_RULES | {"report"}
+        assert planned_rules(workdir) == IV_RULES | SURF_RULES | STATS_RULES | HEDGE_RULES | {"report"}
         cfg = yaml.safe_load(original)
         cfg["surfaces"]["max_abs_z"] = 2.0
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-        assert planned_rules(workdir) == SURF_RULES | STATS_RULES | {"report"}   # statistics reads the SVI ATM vols
+        # statistics reads the SVI ATM vols
+        assert planned_rules(workdir) == SURF_RULES | STATS_RULES | HEDGE_RULES | {"report"}
         cfg = yaml.safe_load(original)
         cfg["statistics"]["vol_beta"]["window"] = 40
         (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-        assert planned_rules(workdir) == STATS_RULES | {"report"}
+        assert planned_rules(workdir) == STATS_RULES | HEDGE_RULES | {"report"}
     finally:
         (workdir / "config.yaml").write_text(original)
 
@@ -236,7 +251,8 @@ def test_editing_library_code_reruns_the_rules_that_use_it(workdir):
     try:
         target.write_text(original + "\n# an edit\n")
         assert planned_rules(workdir) == {"ingest_chains", "ingest_futures", "ingest_daily",
-                                          "ingest_report", "report"} | IV_RULES | SURF_RULES | STATS_RULES | MM_RULES | BT_RULES
+                                          "ingest_report", "report"} | IV_RULES | SURF_RULES | STATS_RULES \
+            | HEDGE_RULES | MM_RULES | BT_RULES
     finally:
         target.write_text(original)
     assert planned_rules(workdir) == set()
@@ -244,14 +260,14 @@ def test_editing_library_code_reruns_the_rules_that_use_it(workdir):
     original = target.read_text()
     try:
         target.write_text(original + "\n# an edit\n")
-        assert planned_rules(workdir) == IV_RULES | SURF_RULES | STATS_RULES | {"report"}
+        assert planned_rules(workdir) == IV_RULES | SURF_RULES | STATS_RULES | HEDGE_RULES | {"report"}
     finally:
         target.write_text(original)
     target = workdir / "jaxmm" / "svi_fit.py"
     original = target.read_text()
     try:
         target.write_text(original + "\n# an edit\n")
-        assert planned_rules(workdir) == SURF_RULES | STATS_RULES | {"report"}
+        assert planned_rules(workdir) == SURF_RULES | STATS_RULES | HEDGE_RULES | {"report"}
     finally:
         target.write_text(original)
     target = workdir / "jaxmm" / "mm" / "simulate.py"
@@ -265,7 +281,7 @@ def test_editing_library_code_reruns_the_rules_that_use_it(workdir):
     original = target.read_text()
     try:
         target.write_text(original + "\n# an edit\n")
-        assert planned_rules(workdir) == STATS_RULES | {"report"}
+        assert planned_rules(workdir) == STATS_RULES | HEDGE_RULES | {"report"}
     finally:
         target.write_text(original)
 

@@ -1,0 +1,369 @@
+"""Hedging stage: batched delta-hedging studies, vol-path hedging and tenor time spreads.
+
+Tables (``results/hedging/``; columns in :mod:`jaxmm.io.schemas`):
+
+* ``delta_grid``: the delta-hedging grid (kind x N x hedge vol x actual vol x cost x band,
+  :func:`jaxmm.hedging.delta_hedge.simulate_hedge`): P&L distribution and the mean of each
+  part of its exact decomposition (vega, gamma, theta, band mismatch, costs, discretisation
+  error), rebalances and shares traded.
+* ``validation``: the published results, each beside this run's estimate with its
+  standard error and a verdict: Derman-Kamal's sqrt(pi/(4N)) vega sigma per N; Ahmad &
+  Wilmott's 3.958 expected profit hedging at implied or actual vol and 1.820 standard
+  deviation hedging at implied; Leland's cost-adjusted vol (mean P&L ~ 0).
+* ``pnl_hist``: P&L histograms hedging at implied vs actual vol (Ahmad & Wilmott's set-up).
+* ``vol_path``: hedging-error variance with the Black delta vs the effective delta, per
+  regime (sticky strike, sticky delta, vol path) and slope (:mod:`jaxmm.hedging.vol_path_hedge`).
+* ``time_spread``: a long M12 / short M1 option spread sized gamma-neutral by raw gamma,
+  by h^2-weighted gamma and for minimum variance, on the two-factor curve
+  (:mod:`jaxmm.hedging.time_spread`), per regime: Greeks carried, P&L distribution over the
+  horizon and its slope on the front month's realised variance.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from jaxmm.io import schemas
+
+log = logging.getLogger(__name__)
+
+K_SE = 4.0
+N_BINS = 60
+
+
+def _dtype(section: dict):
+    import jax.numpy as jnp
+
+    return jnp.float64 if section.get("dtype", "float64") == "float64" else jnp.float32
+
+
+# --------------------------------------------------------------------------- time spreads
+
+def time_spread_table(section: dict, key) -> pd.DataFrame:
+    """``time_spread``: every sizing in every regime (module doc)."""
+    import jax
+
+    from jaxmm.hedging.time_spread import DAYS_PER_YEAR, SIZINGS, CurveParams, hedge_ratio, simulate_spread, spread_risk
+
+    c = section["curve"]
+    rows = []
+    horizon, n_paths = int(section["horizon_days"]), int(section["n_paths"])
+    for i, regime in enumerate(section["regimes"]):
+        p = CurveParams(f1=float(c["f1"]), f12=float(c["f12"]), t1=c["t1_days"] / DAYS_PER_YEAR,
+                        t12=c["t12_days"] / DAYS_PER_YEAR, kappa=float(c["kappa"]), sigma_chi=float(c["sigma_chi"]),
+                        sigma_xi=float(c["sigma_xi"]), rho=float(c["rho"]), regime=float(regime))
+        if horizon >= c["t1_days"]:
+            raise ValueError(f"config error at hedging.time_spread.horizon_days: {horizon} must be below the M1 "
+                             f"option's life, t1_days = {c['t1_days']}")
+        _, _, corr = hedge_ratio(p)
+        for sizing in SIZINGS:
+            risk = spread_risk(p, sizing)
+            out = jax.jit(lambda k, p=p, s=sizing: simulate_spread(p, k, n_paths, horizon, s))(
+                jax.random.fold_in(key, i))
+            pnl, fv = np.asarray(out.pnl, float), np.asarray(out.front_var, float)
+            slope = np.cov(fv, pnl)[0, 1] / fv.var(ddof=1)
+            resid = pnl - pnl.mean() - slope * (fv - fv.mean())
+            slope_se = resid.std(ddof=2) / (fv.std(ddof=1) * math.sqrt(n_paths))
+            std = pnl.std(ddof=1)
+            rows.append({"regime": float(regime), "sizing": sizing, "h": float(risk.h), "h2": float(risk.h2),
+                         "corr": float(corr), "contracts": float(risk.contracts), "vol1": float(risk.vol1),
+                         "vol12": float(risk.vol12), "raw_gamma": float(risk.raw_gamma),
+                         "front_gamma": float(risk.front_gamma), "net_vega": float(risk.net_vega),
+                         "horizon_days": horizon, "n_paths": n_paths, "mean_pnl": pnl.mean(),
+                         "se_pnl": std / math.sqrt(n_paths), "std_pnl": std,
+                         "pnl_p01": np.quantile(pnl, 0.01), "pnl_p99": np.quantile(pnl, 0.99),
+                         "slope_front_var": slope, "slope_se": slope_se,
+                         "slope_predicted": 0.5 * p.f1 ** 2 * float(risk.front_gamma)})
+    return pd.DataFrame(rows, columns=schemas.HEDGE_TIME_SPREAD.names)
+
+
+# --------------------------------------------------------------------------- delta hedging
+
+def _summary_rows(res, grid_rows: list[dict], n_paths: int) -> list[dict]:
+    """One ``delta_grid`` row per grid point of a ``simulate_hedge`` result."""
+    pnl = np.asarray(res.pnl, float)
+    std = pnl.std(axis=1, ddof=1)
+    q05, q95 = np.quantile(pnl, [0.05, 0.95], axis=1)
+
+    def mean(x):
+        return np.asarray(x, float).mean(axis=1)
+
+    gt = np.asarray(res.gamma, float) + np.asarray(res.theta, float)
+    out = []
+    for g, row in enumerate(grid_rows):
+        out.append({**row, "n_paths": n_paths, "mean_pnl": pnl[g].mean(), "se_pnl": std[g] / math.sqrt(n_paths),
+                    "std_pnl": std[g], "pnl_p05": q05[g], "pnl_p95": q95[g],
+                    **{f"mean_{part}": mean(getattr(res, part))[g]
+                       for part in ("vega", "gamma", "theta", "mismatch", "cost", "error")},
+                    "std_gamma_theta": gt[g].std(ddof=1), "mean_rebalances": mean(res.n_rebalances)[g],
+                    "mean_shares_traded": mean(res.shares_traded)[g]})
+    return out
+
+
+def delta_grid(section: dict, key, dtype) -> pd.DataFrame:
+    """``delta_grid``: every kind x N x hedge vol x actual vol x cost x band."""
+    from jaxmm.hedging.delta_hedge import HedgeParams, simulate_hedge
+
+    d = section["delta"]
+    combos = list(itertools.product(d["hedge_vols"], d["actual_vols"], d["costs"], d["bands"]))
+    hv, av, cost, band = (np.asarray(x, float) for x in zip(*combos))
+    base = {k: float(d[k]) for k in ("s0", "strike", "T", "r", "implied_vol", "position")}
+    grid = HedgeParams(**{k: base[k] for k in ("s0", "strike", "T", "r", "implied_vol", "position")},
+                       hedge_vol=hv, actual_vol=av, cost=cost, band=band)
+    rows = []
+    for kind in d["kinds"]:
+        for n in d["n_steps"]:
+            res = simulate_hedge(grid, key, int(d["n_paths"]), int(n), kind=kind, dtype=dtype,
+                                 label=f"delta {kind} N={n}")
+            grid_rows = [{"kind": kind, "n_steps": int(n), **base, "hedge_vol": h, "actual_vol": a, "cost": c,
+                          "band": b} for h, a, c, b in combos]
+            rows += _summary_rows(res, grid_rows, int(d["n_paths"]))
+    return pd.DataFrame(rows)[schemas.HEDGE_DELTA_GRID.names]
+
+
+def _check(check, case, n, published, ours, se, tolerance, note) -> dict:
+    return {"check": check, "case": case, "n_steps": int(n), "published": float(published), "ours": float(ours),
+            "ours_se": float(se), "ratio": float(ours) / float(published) if published else np.nan,
+            "tolerance": float(tolerance), "agrees": bool(abs(ours - published) <= K_SE * se + tolerance),
+            "note": note}
+
+
+def validation(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``validation`` and ``pnl_hist``: Derman-Kamal, Ahmad & Wilmott and Leland (module doc;
+    the tolerances are ``hedging.validation``'s and are printed with every row)."""
+    import jax
+
+    from jaxmm.hedging.delta_hedge import HedgeParams, derman_kamal_sd, leland_vol, premium, simulate_hedge
+
+    v = section["validation"]
+    n_paths = int(v["n_paths"])
+    rows = []
+    # Derman-Kamal: a short ATM call hedged at the vol it was sold at, which the spot realises.
+    dk = v["derman_kamal"]
+    sigma = float(dk["vol"])
+    p = HedgeParams(s0=100.0, strike=100.0, T=float(dk["T"]), r=0.0, implied_vol=sigma, hedge_vol=sigma,
+                    actual_vol=sigma, position=-1.0)
+    for n in dk["n_steps"]:
+        res = simulate_hedge(p, key, n_paths, int(n), kind="call", decompose=False, dtype=dtype, label=f"DK N={n}")
+        pnl = np.asarray(res.pnl[0], float)
+        want = float(derman_kamal_sd(100.0, 100.0, float(dk["T"]), sigma, int(n)))
+        sd = pnl.std(ddof=1)
+        rows.append(_check("derman_kamal", f"ATM call, vol {sigma:g}, N {n}", n, want, sd, sd / math.sqrt(2 * n_paths),
+                           float(dk["rel_tolerance"]) * want, "sd of the hedging error vs sqrt(pi/(4N)) vega sigma"))
+    # Ahmad & Wilmott: S = K = 100, T = 1, r = 0, long call bought at implied, spot realises actual.
+    aw = v["ahmad_wilmott"]
+    si, sa = float(aw["implied_vol"]), float(aw["actual_vol"])
+    expected = float(premium(100.0, 100.0, 1.0, sa, 0.0) - premium(100.0, 100.0, 1.0, si, 0.0))
+    p = HedgeParams(s0=100.0, strike=100.0, T=1.0, r=0.0, implied_vol=si, hedge_vol=np.array([si, sa]),
+                    actual_vol=sa, position=1.0)
+    hist_pnl = None
+    for n in aw["n_steps"]:
+        res = simulate_hedge(p, jax.random.fold_in(key, 1), n_paths, int(n), kind="call", decompose=False, dtype=dtype,
+                             label=f"AW N={n}")
+        pnl = np.asarray(res.pnl, float)
+        for g, name in enumerate(("implied", "actual")):
+            m, sd = pnl[g].mean(), pnl[g].std(ddof=1)
+            rows.append(_check("ahmad_wilmott_mean", f"hedged at {name} vol, N {n}", n, 3.958, m,
+                               sd / math.sqrt(n_paths), float(aw["mean_tolerance"]),
+                               f"expected profit BS({sa:g}) - BS({si:g}) = {expected:.4f} whichever vol hedges"))
+        sd = pnl[0].std(ddof=1)
+        rows.append(_check("ahmad_wilmott_sd", f"hedged at implied vol, N {n}", n, 1.820, sd,
+                           sd / math.sqrt(2 * n_paths), float(aw["sd_tolerance"]),
+                           "sd of the P&L hedging at implied vol, continuous limit 1.820"))
+        hist_pnl = pnl
+    # Leland: a short call sold and hedged at the cost-adjusted vol breaks even; at sigma it loses the costs.
+    le = v["leland"]
+    sigma, cost, n = float(le["vol"]), float(le["cost"]), int(le["n_steps"])
+    s_l = float(leland_vol(sigma, cost, float(le["T"]) / n, position=-1.0))
+    p = HedgeParams(s0=100.0, strike=100.0, T=float(le["T"]), r=0.0, implied_vol=np.array([s_l, sigma]),
+                    hedge_vol=np.array([s_l, sigma]), actual_vol=sigma, cost=cost, position=-1.0)
+    res = simulate_hedge(p, jax.random.fold_in(key, 2), n_paths, n, kind="call", decompose=True, dtype=dtype, label="Leland")
+    pnl = np.asarray(res.pnl, float)
+    rows.append(_check("leland", f"short ATM call at Leland vol {s_l:.4f} (sigma {sigma:g}, one-way cost {cost:g}), "
+                       f"N {n}", n, 0.0, pnl[0].mean(), pnl[0].std(ddof=1) / math.sqrt(n_paths),
+                       float(le["tolerance"]), "sold and hedged at the Leland vol (round-trip k = 2 x one-way cost): "
+                       "mean P&L ~ 0"))
+    drag = float(np.asarray(res.cost, float)[1].mean())
+    rows.append(_check("leland", f"short ATM call at sigma {sigma:g} with the same costs, N {n}", n, drag,
+                       pnl[1].mean(), pnl[1].std(ddof=1) / math.sqrt(n_paths), float(le["tolerance"]),
+                       "sold and hedged at sigma: loses the cost drag (published value: this run's mean cost)"))
+    edges = np.linspace(*np.quantile(hist_pnl, [0.001, 0.999]), N_BINS + 1)
+    hist = pd.concat([pd.DataFrame({"case": f"hedge_at_{name}", "bin_lo": edges[:-1], "bin_hi": edges[1:],
+                                    "count": np.histogram(hist_pnl[g], edges)[0].astype(np.int64)})
+                      for g, name in enumerate(("implied", "actual"))], ignore_index=True)
+    return pd.DataFrame(rows, columns=schemas.HEDGE_VALIDATION.names), hist
+
+
+
+# --------------------------------------------------------------------------- vol paths
+
+def vol_path_slopes(section: dict, vol_beta: pd.DataFrame | None) -> list[tuple[float, str]]:
+    """The configured slopes, plus the statistics stage's latest vol-path slope of each
+    series named in ``from_statistics`` (log vol changes on log returns)."""
+    out = [(float(s), "config") for s in section["slopes"]]
+    for name in section.get("from_statistics", []):
+        ok = (vol_beta[(vol_beta["series"] == name) & (vol_beta["status"] == "ok")]
+              if vol_beta is not None else pd.DataFrame())
+        if ok.empty:
+            raise ValueError(f"config error at hedging.vol_path.from_statistics: no vol-beta estimate for series "
+                             f"{name!r} in results/statistics/vol_beta.parquet")
+        last = ok.sort_values("date").iloc[-1]
+        out.append((float(last["slope"]), f"statistics:{name} {last['date']}"))
+    return out
+
+
+def vol_path_table(section: dict, vol_beta: pd.DataFrame | None, key, dtype) -> pd.DataFrame:
+    """``vol_path``: hedging-error variance per regime, slope and delta (module doc)."""
+    from jaxmm.hedging.vol_path_hedge import REGIMES, VolPathParams, variance_table
+
+    slopes = vol_path_slopes(section, vol_beta)
+    base = VolPathParams(s0=100.0, strike=100.0 * float(section["moneyness"]), T=float(section["T"]),
+                         vol=float(section["vol"]), slope=0.0, position=float(section["position"]))
+    rows = []
+    for realised in section["realised"]:
+        tab = variance_table(base, [s for s, _ in slopes], key, int(section["n_paths"]), int(section["n_steps"]),
+                             realised=realised, dtype=dtype)
+        for r, regime in enumerate(REGIMES):
+            for j, (slope, source) in enumerate(slopes):
+                for d, delta in enumerate(("black", "effective")):
+                    rows.append({"regime": regime, "realised": realised, "slope": slope, "slope_source": source,
+                                 "delta": delta, "variance": tab.variance[r, j, d], "variance_se": tab.variance_se[r, j, d],
+                                 "mean": tab.mean[r, j, d], "mtm": tab.mtm[r, j, d], "mtm_se": tab.mtm_se[r, j, d],
+                                 "variance_ratio": tab.variance[r, j, d] / tab.variance[r, j, 0],
+                                 "mtm_ratio": tab.mtm[r, j, d] / tab.mtm[r, j, 0],
+                                 "n_paths": int(section["n_paths"]), "n_steps": int(section["n_steps"])})
+    return pd.DataFrame(rows, columns=schemas.HEDGE_VOL_PATH.names)
+
+
+# --------------------------------------------------------------------------- stage
+
+TABLES = {"delta_grid": schemas.HEDGE_DELTA_GRID, "validation": schemas.HEDGE_VALIDATION,
+          "pnl_hist": schemas.HEDGE_PNL_HIST, "vol_path": schemas.HEDGE_VOL_PATH,
+          "time_spread": schemas.HEDGE_TIME_SPREAD}
+
+
+def compute(section: dict, vol_beta: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    import jax
+
+    key = jax.random.PRNGKey(int(section["seed"]))
+    dtype = _dtype(section)
+    checks, hist = validation(section, jax.random.fold_in(key, 1), dtype)
+    return {"delta_grid": delta_grid(section, key, dtype), "validation": checks, "pnl_hist": hist,
+            "vol_path": vol_path_table(section["vol_path"], vol_beta, jax.random.fold_in(key, 2), dtype),
+            "time_spread": time_spread_table(section["time_spread"], jax.random.fold_in(key, 3))}
+
+
+def run(inputs: dict, outputs: dict, params: dict) -> None:
+    vol_beta = pd.read_parquet(inputs["vol_beta"]) if inputs.get("vol_beta") else None
+    tables = compute(params["section"], vol_beta)
+    for name, schema in TABLES.items():
+        pq.write_table(pa.Table.from_pandas(tables[name][schema.names], schema=schema, preserve_index=False),
+                       outputs[name])
+    for _, r in tables["validation"].iterrows():
+        log.info("hedging: %s %s: ours %.4f (se %.4f) vs %.4f -> %s", r["check"], r["case"], r["ours"], r["ours_se"],
+                 r["published"], "agrees" if r["agrees"] else "DIFFERS")
+
+
+# --------------------------------------------------------------------------- report
+
+def report(inputs: dict, outputs: dict, params: dict) -> None:
+    """Report section: validation against the published results, the delta-hedging grid,
+    hedging error vs N, P&L at implied vs actual vol, cost drag, vol-path hedging and the
+    time-spread sizings."""
+    from jaxmm.report import Section
+
+    sec = Section("Hedging: discrete delta hedging, vol paths and tenor time spreads", order=50,
+                  figure_dir=outputs["figures"])
+    t = {name: pd.read_parquet(inputs[name]) for name in TABLES}
+    v, g = t["validation"], t["delta_grid"]
+    sec.text("Batched delta-hedging Monte Carlo (one jitted call per chunk of paths for the whole grid): Black-Scholes "
+             "options bought or sold at the implied vol, the spot a GBM at the actual vol, hedged with the "
+             "Black-Scholes delta at the hedge vol at N equal times (or when the delta leaves a band), one-way "
+             "proportional costs. The P&L splits exactly into vega (marking to the hedge vol at t = 0), gamma, "
+             "theta, band mismatch, costs and the discretisation error.")
+    sec.table(v, "Published results beside this run: Derman-Kamal, Ahmad & Wilmott, Leland (agrees: within 4 "
+              "standard errors plus the stated tolerance)", float_format="{:.4g}")
+    cols = ["kind", "n_steps", "hedge_vol", "actual_vol", "cost", "band", "mean_pnl", "se_pnl", "std_pnl", "pnl_p05",
+            "pnl_p95", "mean_vega", "mean_gamma", "mean_theta", "mean_mismatch", "mean_cost", "mean_error",
+            "mean_rebalances"]
+    sec.table(g[cols], "The delta-hedging grid (P&L in time-0 money; parts of the decomposition are means)",
+              max_rows=200, float_format="{:.4g}")
+    _delta_figures(sec, v, g, t["pnl_hist"])
+    vp = t["vol_path"]
+    sec.text("Vol moving with spot: the option is marked at its own implied vol, which follows the spot in the "
+             "regime (sticky strike: fixed; sticky delta: a function of K/S; vol path: every strike's vol moves with "
+             "the ATM vol's slope). The Black delta ignores that move; the effective delta adds vega x dsigma/dS. "
+             "'variance' is the terminal hedging error's, 'mtm' the marked book's summed squared daily P&L.")
+    sec.table(vp[vp["delta"] == "effective"][["regime", "realised", "slope", "slope_source", "variance_ratio",
+                                              "mtm_ratio", "variance", "mtm", "n_paths", "n_steps"]],
+              "Effective over Black delta: ratios below 1 mean the effective delta hedges better", max_rows=80,
+              float_format="{:.4g}")
+    _vol_path_figure(sec, vp)
+    ts = t["time_spread"]
+    sec.text("Time spreads across futures tenors (seed 001's raw gamma paradox) on the two-factor curve of the "
+             "synthetic futures: short one M1 ATM call, long n M12 ATM calls, both delta-hedged daily. Sizing by raw "
+             "gamma leaves the spread short gamma in M1 terms (n Gamma_12 h^2 < Gamma_1): its P&L falls with the "
+             "front month's realised variance. Sizing by h^2-weighted gamma removes that exposure but buys 1/rho^4 "
+             "times the variance-minimising number of M12 options, and with them their own variance and vega.")
+    sec.table(ts[["regime", "sizing", "h2", "corr", "contracts", "front_gamma", "net_vega", "mean_pnl", "std_pnl",
+                  "slope_front_var", "slope_se", "slope_predicted"]],
+              "Spread sizings: Greeks carried and P&L over the horizon (slope: P&L per unit of M1 realised variance)",
+              float_format="{:.4g}")
+    sec.write(outputs["section"])
+
+
+def _delta_figures(sec, v: pd.DataFrame, g: pd.DataFrame, hist: pd.DataFrame) -> None:
+    from jaxmm.report import new_figure
+
+    fig, axes = new_figure(1, 3, figsize=(15, 4))
+    dk = v[v["check"] == "derman_kamal"]
+    if len(dk):
+        axes[0].loglog(dk["n_steps"], dk["ours"], "o", label="simulated sd")
+        axes[0].loglog(dk["n_steps"], dk["published"], "-", label="sqrt(pi/(4N)) vega sigma")
+    flat = g[(g["hedge_vol"] == g["actual_vol"]) & (g["hedge_vol"] == g["implied_vol"]) & (g["cost"] == 0)
+             & (g["band"] == 0)]
+    for kind, k in flat.groupby("kind"):
+        axes[0].loglog(k["n_steps"], k["std_pnl"], "s--", ms=4, label=f"grid: {kind}")
+    axes[0].set_xlabel("rebalancing times N")
+    axes[0].set_ylabel("sd of the hedging error")
+    axes[0].set_title("hedging error vs N (slope -1/2)")
+    axes[0].legend(fontsize=7)
+    for case, h in hist.groupby("case"):
+        axes[1].stairs(h["count"], np.append(h["bin_lo"].to_numpy(), h["bin_hi"].iloc[-1]), label=case)
+    axes[1].set_xlabel("P&L")
+    axes[1].set_title("Ahmad & Wilmott: hedging at implied vs actual vol")
+    axes[1].legend(fontsize=7)
+    costs = g[(g["band"] == 0) & (g["hedge_vol"] == g["actual_vol"])]
+    for (kind, n), k in costs.groupby(["kind", "n_steps"]):
+        k = k.groupby("cost")["mean_cost"].mean()
+        axes[2].plot(k.index, -k.to_numpy(), marker="o", label=f"{kind} N={n}")
+    axes[2].set_xlabel("one-way cost")
+    axes[2].set_ylabel("mean cost drag")
+    axes[2].set_title("cost drag")
+    axes[2].legend(fontsize=7)
+    fig.tight_layout()
+    sec.figure(fig, "delta_hedging", "Left: sd of the hedging error against N, with Derman-Kamal's line. Middle: P&L "
+               "hedging at implied vs actual vol. Right: transaction-cost drag against the cost rate")
+
+
+def _vol_path_figure(sec, vp: pd.DataFrame) -> None:
+    from jaxmm.report import new_figure
+
+    eff = vp[vp["delta"] == "effective"].sort_values("slope")
+    fig, axes = new_figure(1, 2, figsize=(12, 4))
+    for (regime, realised), r in eff.groupby(["regime", "realised"]):
+        axes[0].plot(r["slope"], r["variance_ratio"], marker="o", label=f"{regime}, {realised}")
+        axes[1].plot(r["slope"], r["mtm_ratio"], marker="o", label=f"{regime}, {realised}")
+    for ax, title in zip(axes, ("terminal hedging-error variance", "marked daily P&L variance")):
+        ax.axhline(1.0, color="k", lw=0.6)
+        ax.set_xlabel("vol-path slope")
+        ax.set_title(f"effective / Black delta: {title}", fontsize=9)
+        ax.legend(fontsize=6)
+    sec.figure(fig, "vol_path", "Effective over Black delta across slopes, per regime and realised-vol model")
