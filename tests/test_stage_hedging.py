@@ -22,7 +22,7 @@ SECTION = {
               "costs": [0.0, 0.001], "bands": [0.0], "n_paths": 4000},
     "validation": {"n_paths": 20000,
                    "derman_kamal": {"vol": 0.2, "T": 1.0, "n_steps": [21, 252], "rel_tolerance": 0.02},
-                   "ahmad_wilmott": {"implied_vol": 0.2, "actual_vol": 0.3, "n_steps": [252],
+                   "ahmad_wilmott": {"implied_vol": 0.2, "actual_vol": 0.3, "n_steps": [63, 252],
                                      "mean_tolerance": 0.01, "sd_tolerance": 0.03},
                    "leland": {"vol": 0.2, "cost": 0.002, "T": 1.0, "n_steps": 52, "tolerance": 0.02}},
     "vol_path": {"slopes": [-3.0, 0.0], "from_statistics": ["syn"], "moneyness": 1.0, "T": 0.25, "vol": 0.2,
