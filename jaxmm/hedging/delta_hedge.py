@@ -86,20 +86,19 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import time
 from typing import Any, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from jaxmm import black
+from jaxmm.chunking import run_chunks
 from jaxmm.mm import random as mmrandom
 
 log = logging.getLogger(__name__)
 
 __all__ = ["KINDS", "HedgeParams", "HedgeResult", "simulate_hedge", "simulate_hedge_over_n", "hedge_paths",
-           "leland_vol", "normal_cdf", "normal_pair", "greeks", "run_chunks", "payoff", "premium", "derman_kamal_sd"]
+           "leland_vol", "normal_cdf", "normal_pair", "greeks", "default_chunk", "payoff", "premium", "derman_kamal_sd"]
 
 KINDS = ("call", "put", "straddle")
 CHUNK_ELEMENTS = 1 << 18     # grid points x paths per jitted call (the scan's carry stays near the cache)
@@ -423,34 +422,13 @@ def simulate_hedge(grid: HedgeParams, key: jax.Array, n_paths: int, n_steps: int
 
     def run(placed, chunk_key, size):
         return _grid_chunk(placed, chunk_key, size, n_steps, kind, decompose, dtype)
-    return HedgeResult(*run_chunks(run, fields, key, n_paths, n_steps, g, chunk, devices, label or kind))
+    return HedgeResult(*run_chunks(run, fields, key, n_paths, default_chunk(chunk, g), n_steps * g, devices, log,
+                                   label or kind, "hedge steps"))
 
 
-def run_chunks(run, fields, key, n_paths: int, n_steps: int, g: int, chunk: int | None = None,
-               devices: Sequence[jax.Device] | None = None, label: str = "") -> list:
-    """Python driver over chunks of paths (as ``jaxmm.mm.simulate.simulate_grid``): calls
-    ``run(fields, fold_in(key, c), size)`` for chunk ``c`` (equal chunks of at most ``chunk``
-    paths, default ``CHUNK_ELEMENTS // g`` and at least 1024), alternating between
-    ``devices``, logs the rate, and returns each output concatenated along the path axis
-    (axis 1), cut to ``n_paths``; None outputs stay None."""
-    chunk = chunk or max(1024, CHUNK_ELEMENTS // g)
-    n_chunks = -(-n_paths // chunk)
-    size = -(-n_paths // n_chunks)            # equal chunks of at most ``chunk``
-    devices = list(devices) if devices else [None]
-    placed = [fields if d is None else jax.device_put(fields, d) for d in devices]
-    pending, done, t0 = [], [], time.perf_counter()
-    for c in range(n_chunks):
-        slot = c % len(devices)
-        chunk_key = jax.random.fold_in(key, c)
-        if devices[slot] is not None:
-            chunk_key = jax.device_put(chunk_key, devices[slot])
-        pending.append(run(placed[slot], chunk_key, size))
-        while len(pending) > len(devices) or (c == n_chunks - 1 and pending):
-            done.append(jax.device_get(pending.pop(0)))
-            if n_chunks > 1:
-                rate = len(done) * size * n_steps * g / (time.perf_counter() - t0)
-                log.info("%s chunk %d/%d: %.0fM hedge steps/s", label, len(done), n_chunks, rate / 1e6)
-    return [None if x[0] is None else jnp.asarray(np.concatenate(x, axis=1)[:, :n_paths]) for x in zip(*done)]
+def default_chunk(chunk: int | None, g: int) -> int:
+    """Paths per jitted call: ``chunk``, or ``CHUNK_ELEMENTS // g`` and at least 1024."""
+    return chunk or max(1024, CHUNK_ELEMENTS // g)
 
 
 def simulate_hedge_over_n(grid: HedgeParams, key: jax.Array, n_paths: int, n_steps: Sequence[int],

@@ -58,6 +58,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxmm.chunking import run_chunks
 from jaxmm.hedging import delta_hedge as dh
 
 __all__ = ["REGIMES", "REALISED", "VOL_FLOOR", "VolPathParams", "VolPathHedgeResult", "VarianceTable",
@@ -219,8 +220,9 @@ def simulate_vol_path_hedge(grid: VolPathParams, key: jax.Array, n_paths: int, n
 
     def run(placed, chunk_key, size):
         return _grid_chunk(placed, chunk_key, size, n_steps, regime, realised, kind, dtype)
-    return VolPathHedgeResult(*dh.run_chunks(run, fields, key, n_paths, n_steps, fields[0].shape[0], chunk,
-                                             devices, f"vol path {regime}"))
+    g = fields[0].shape[0]
+    return VolPathHedgeResult(*run_chunks(run, fields, key, n_paths, dh.default_chunk(chunk, g), n_steps * g,
+                                          devices, dh.log, f"vol path {regime}", "hedge steps"))
 
 
 def variance_table(base: VolPathParams, slopes, key: jax.Array, n_paths: int, n_steps: int, *,

@@ -41,13 +41,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from typing import NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxmm.chunking import run_chunks
 from jaxmm.mm import random as mmrandom
 from jaxmm.mm.avellaneda_stoikov import ASParams, average_spread, fill_probability, optimal_spread
 from jaxmm.mm.glft import approx_coefficients, exact_quotes
@@ -235,24 +235,12 @@ def simulate_grid(grid: ASParams, key: jax.Array, n_paths: int, n_steps: int, *,
     fields = _grid_fields(grid, dtype)
     bound = glft_bound if strategy == "glft" else 0
     tables = _tables(fields, n_steps, strategy, bound, fill, dtype)
-    n_chunks = -(-n_paths // chunk)
-    size = -(-n_paths // n_chunks)            # equal chunks of at most ``chunk``: the last wastes < n_chunks paths
-    devices = list(devices) if devices else [None]
-    placed = [(fields, tables) if d is None else jax.device_put((fields, tables), d) for d in devices]
-    pending, done, t0 = [], [], time.perf_counter()
-    for c in range(n_chunks):
-        slot = c % len(devices)
-        chunk_key = jax.random.fold_in(key, c)
-        if devices[slot] is not None:
-            chunk_key = jax.device_put(chunk_key, devices[slot])
-        pending.append(_grid_chunk(*placed[slot], chunk_key, size, n_steps, strategy, mid, fill, jumps, bound,
-                                   dtype))
-        while len(pending) > len(devices) or (c == n_chunks - 1 and pending):
-            done.append(jax.device_get(pending.pop(0)))
-            if n_chunks > 1:
-                rate = len(done) * size * n_steps * fields[0].shape[0] / (time.perf_counter() - t0)
-                log.info("%s chunk %d/%d: %.0fM path-steps/s", label or strategy, len(done), n_chunks, rate / 1e6)
-    return PathStats(*(jnp.asarray(np.concatenate(x, axis=1)[:, :n_paths]) for x in zip(*done)))
+
+    def run(inputs, chunk_key, size):
+        return _grid_chunk(*inputs, chunk_key, size, n_steps, strategy, mid, fill, jumps, bound, dtype)
+
+    return PathStats(*run_chunks(run, (fields, tables), key, n_paths, chunk, n_steps * fields[0].shape[0], devices,
+                                 log, label or strategy, "path-steps"))
 
 
 def simulate(p: ASParams, key: jax.Array, n_paths: int, n_steps: int, **options) -> PathStats:

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
+from jaxmm.stages.daily import daily_series
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,7 @@ STRATEGY_KEYS = ("otm", "dte_min", "dte_max", "profit_take", "dte_close", "strik
 
 
 def _series(daily: pd.DataFrame, spec: dict, key: str) -> pd.Series:
-    d = daily[(daily["source"] == spec["source"]) & (daily["field"] == spec["field"])]
-    if d.empty:
-        have = sorted(set(daily["source"] + ":" + daily["field"]))
-        raise ValueError(f"config error at {key}: no daily series {spec['source']}:{spec['field']} in "
-                         f"results/ingest/daily.parquet (present: {', '.join(have) or 'none'})")
-    return d.set_index("date")["value"].sort_index()
+    return daily_series(daily, spec, key).set_index("date")["value"]
 
 
 def configs(section: dict):

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
+from jaxmm.stages.daily import daily_series
 
 log = logging.getLogger(__name__)
 
@@ -197,15 +198,9 @@ def fv_series(daily: pd.DataFrame, section: dict) -> pd.DataFrame:
     from jaxmm.mm.fair_value import DAYS_PER_YEAR, fair_delta, fair_value
 
     c = section["contract"]
-    wide = {}
-    for name in ("futures_field", "price_field"):
-        d = daily[(daily["source"] == c["source"]) & (daily["field"] == c[name])]
-        if d.empty:
-            have = sorted(set(daily["source"] + ":" + daily["field"]))
-            raise ValueError(f"config error at mm.fair_value.contract.{name}: no daily series "
-                             f"{c['source']}:{c[name]} in results/ingest/daily.parquet "
-                             f"(present: {', '.join(have) or 'none'})")
-        wide[name] = d.set_index("date")["value"]
+    wide = {name: daily_series(daily, {"source": c["source"], "field": c[name]},
+                               f"mm.fair_value.contract.{name}").set_index("date")["value"]
+            for name in ("futures_field", "price_field")}
     frame = pd.DataFrame({"futures": wide["futures_field"], "pm_price": wide["price_field"]}).dropna()
     frame = frame.sort_index().reset_index().rename(columns={"index": "date"})
     expiry = np.datetime64(pd.Timestamp(c["expiry"]).date(), "D")

@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
 from jaxmm.io.errors import InputFileError
+from jaxmm.stages.daily import daily_series
 
 log = logging.getLogger(__name__)
 
@@ -100,16 +101,6 @@ def _min_periods(section: dict, window: int, key: str) -> int:
     if not 1 <= mp <= window:
         raise ValueError(f"config error at {key}.min_periods: must be between 1 and the window ({window}), got {mp}")
     return int(mp)
-
-
-def _daily_series(daily: pd.DataFrame, spec: dict, key: str) -> pd.DataFrame:
-    """(date, value) of one configured daily series; a clear error when it is not there."""
-    d = daily[(daily["source"] == spec["source"]) & (daily["field"] == spec["field"])]
-    if d.empty:
-        have = sorted(set(daily["source"] + ":" + daily["field"]))
-        raise ValueError(f"config error at {key}: no daily series {spec['source']}:{spec['field']} in "
-                         f"results/ingest/daily.parquet (present: {', '.join(have) or 'none'})")
-    return d[["date", "value"]].sort_values("date")
 
 
 def _j(x):
@@ -393,8 +384,8 @@ def _vol_frame(daily: pd.DataFrame, series: list[dict]) -> pd.DataFrame:
     frames = []
     for i, s in enumerate(series):
         key = f"statistics.vol_series[{i}]"
-        spot = _daily_series(daily, s["spot"], key + ".spot").rename(columns={"value": "spot"})
-        vol = _daily_series(daily, s["vol"], key + ".vol").rename(columns={"value": "vol"})
+        spot = daily_series(daily, s["spot"], key + ".spot").rename(columns={"value": "spot"})
+        vol = daily_series(daily, s["vol"], key + ".vol").rename(columns={"value": "vol"})
         if s.get("vol_unit", "points") == "points":
             vol["vol"] = vol["vol"] / 100.0
         frames.append(spot.merge(vol, on="date").assign(series=s["name"]))
@@ -456,7 +447,7 @@ def vol_premium(frame: pd.DataFrame, forwards: pd.DataFrame, daily: pd.DataFrame
     mp = _min_periods(section, window, "statistics.vol_premium")
     ann = float(section.get("annualisation", 252.0))
     chains = section.get("chains", [])
-    spots = [_daily_series(daily, c["spot"], f"statistics.vol_premium.chains[{i}].spot")
+    spots = [daily_series(daily, c["spot"], f"statistics.vol_premium.chains[{i}].spot")
              .rename(columns={"value": "spot"}).assign(series=f"chain:{i}") for i, c in enumerate(chains)]
     # Index series (IV = the vol index) and chain spot series (IV from the chain): one stack.
     both = pd.concat([frame.assign(kind="index")] + [s.assign(kind="chain_spot", vol=np.nan) for s in spots],
@@ -588,8 +579,8 @@ def etf_premium(daily: pd.DataFrame, section: dict) -> pd.DataFrame:
     frames = []
     for i, f in enumerate(funds):
         key = f"statistics.etf.funds[{i}]"
-        price = _daily_series(daily, {"source": f["source"], "field": f["price"]}, key + ".price")
-        nav = _daily_series(daily, {"source": f["source"], "field": f["nav"]}, key + ".nav")
+        price = daily_series(daily, {"source": f["source"], "field": f["price"]}, key + ".price")
+        nav = daily_series(daily, {"source": f["source"], "field": f["nav"]}, key + ".nav")
         frames.append(price.rename(columns={"value": "price"}).merge(nav.rename(columns={"value": "nav"}), on="date")
                       .assign(series=f["name"]))
     fr, a = _stack(pd.concat(frames, ignore_index=True), "series", ["price", "nav"])
