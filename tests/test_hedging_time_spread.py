@@ -49,7 +49,7 @@ def test_hedge_ratio_is_the_synthetic_generators():
 
 def test_sizings_cancel_the_gamma_they_name():
     """raw: n Gamma_12 = Gamma_1; h2: n Gamma_12 h^2 = Gamma_1 (1e-14 relative); the
-    variance-minimising n is rho^4 times h2's; vega grows with n."""
+    variance-minimising n is corr^4 times h2's; vega grows with n."""
     p = CurveParams()
     raw, h2, mv = (spread_risk(p, s) for s in SIZINGS)
     g1 = float(black.gamma(70.0, 70.0, p.t1, raw.vol1))

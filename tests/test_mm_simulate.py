@@ -226,16 +226,21 @@ def test_progress_is_logged_per_chunk(caplog):
     assert [r.getMessage().split(":")[0] for r in caplog.records] == [f"as-test chunk {i}/3" for i in (1, 2, 3)]
 
 
-def test_float32_agrees_with_float64_in_distribution():
-    """float32 paths (the GPU setting) against float64: the dtypes take different bits of
-    the same words, so they are treated as independent samples; mean profit, fills and
-    final q agree within 4 standard errors of the difference, for A-S and exact GLFT."""
+def test_float32_agrees_with_float64_path_by_path():
+    """float32 paths (the GPU setting) against float64 on one key: float32 keeps the top 24
+    of the same 31-bit uniforms, so a path's fills differ only where a uniform falls within
+    2^-24 of its fill probability. Fills are identical on at least 99.9% of paths (measured:
+    all 20,000) and, where they are, profits agree to 2e-3 absolute (float32 rounding of
+    the cash sums; measured 6.4e-4), for A-S and exact GLFT."""
     for strategy in ("inventory", "glft"):
         r64 = simulate(ASParams(), KEY, 20000, 200, strategy=strategy, dtype=jnp.float64)
         r32 = simulate(ASParams(), KEY, 20000, 200, strategy=strategy, dtype=jnp.float32)
         assert r32.profit.dtype == jnp.float32
-        for a, b in ((r64.profit, r32.profit), (r64.n_bid_fills, r32.n_bid_fills), (r64.final_q, r32.final_q)):
-            assert _within(a, b)
+        same = ((np.asarray(r64.n_bid_fills) == np.asarray(r32.n_bid_fills))
+                & (np.asarray(r64.n_ask_fills) == np.asarray(r32.n_ask_fills)))
+        assert same.mean() >= 0.999
+        diff = np.abs(np.asarray(r64.profit) - np.asarray(r32.profit, np.float64))[same]
+        assert diff.max() < 2e-3
 
 
 def test_random_words_are_uniform_and_independent():

@@ -407,7 +407,7 @@ def simulate_hedge(grid: HedgeParams, key: jax.Array, n_paths: int, n_steps: int
       n_paths: paths per grid point.
       n_steps: rebalancing times ``N`` (static: one compilation per value).
       kind: ``"call"``, ``"put"`` or ``"straddle"`` (static).
-      decompose: also return the P&L decomposition (five more running sums: ~1.8x slower).
+      decompose: also return the P&L decomposition (five more running sums: about 2x slower).
       dtype: float64 or float32 paths (the random words need ``jax_enable_x64``).
       chunk: paths per jitted call (default ``CHUNK_ELEMENTS // G``, at least 1024); path
         ``p`` is path ``p mod size`` of chunk ``p // size``.

@@ -26,11 +26,12 @@ each leg delta-hedged with its own future every step; its P&L over ``horizon`` s
 **Sizing** at ``t = 0`` from the model's instantaneous covariance: ``beta = cov(1, 12) /
 sigma_1^2``, ``h = beta F12 / F1``; ``"raw"``: ``n = Gamma_1 / Gamma_12``; ``"h2"``:
 ``n = Gamma_1 / (Gamma_12 h^2)`` (``jaxmm.stats.tenors.gamma_neutral``); and, ours,
-``"min_variance"``: ``n = rho^4 Gamma_1 / (Gamma_12 h^2)``. A delta-hedged leg earns about
-``Gamma F^2 (r^2 - sigma^2 dt) / 2`` a step; with Gaussian returns of correlation ``rho``
+``"min_variance"``: ``n = corr^4 Gamma_1 / (Gamma_12 h^2)``, ``corr`` the instantaneous
+correlation of the M1 and M12 log returns (not the factors' ``rho``). A delta-hedged leg earns
+about ``Gamma F^2 (r^2 - sigma^2 dt) / 2`` a step; with Gaussian returns of correlation ``corr``
 the variance of the spread's sum is smallest at that ``n`` (``Cov(r_1^2, r_12^2) =
-2 rho^2 sigma_1^2 sigma_12^2 dt^2``). ``h2`` sizing removes the P&L's dependence on the
-front month's realised variance (what the seed is after), but buys ``1/rho^4`` times the
+2 corr^2 sigma_1^2 sigma_12^2 dt^2``). ``h2`` sizing removes the P&L's dependence on the
+front month's realised variance (what the seed is after), but buys ``1/corr^4`` times the
 variance-minimising number of back options, whose own, uncorrelated variance it then
 carries. Each sizing carries ``n vega_12 - vega_1`` of vega.
 """
@@ -68,7 +69,6 @@ class SpreadPaths(NamedTuple):
 
     pnl: jax.Array              # P&L of the delta-hedged spread over the horizon
     front_var: jax.Array        # realised variance of M1: sum of squared log returns
-    back_var: jax.Array         # the same for M12
 
 
 class SpreadRisk(NamedTuple):
@@ -136,7 +136,7 @@ def _increment_cov(p: CurveParams, dt):
 
 
 def simulate_spread(p: CurveParams, key: jax.Array, n_paths: int, horizon: int, sizing: str,
-                    dt: float = 1.0 / DAYS_PER_YEAR) -> SpreadPaths:
+                    dt: float = 1.0 / DAYS_PER_YEAR, dtype=None) -> SpreadPaths:
     """The delta-hedged spread over ``horizon`` steps of ``dt`` (module doc), for one
     parameter set (vmap it over a grid of ``CurveParams``); ``horizon dt`` must be shorter
     than ``t1`` (the M1 option is still alive)."""
@@ -154,7 +154,7 @@ def simulate_spread(p: CurveParams, key: jax.Array, n_paths: int, horizon: int, 
         return value, black.delta(f1, k1, tau1, v1, True), black.delta(f12, k12, tau12, v12, True)
 
     def step(carry, i):
-        f1, f12, hedge, var1, var12 = carry
+        f1, f12, hedge, var1 = carry
         t = i * dt
         _, d1, d12 = legs(f1, f12, t)
         z = jax.random.normal(jax.random.fold_in(key, i), (2, n_paths), f1.dtype)
@@ -167,11 +167,11 @@ def simulate_spread(p: CurveParams, key: jax.Array, n_paths: int, horizon: int, 
             new.append(f * jnp.exp(ret[-1]))
         # Short one M1 call (hedge: +d1 futures), long n M12 calls (hedge: -n d12 futures).
         hedge = hedge + d1 * (new[0] - f1) - risk.contracts * d12 * (new[1] - f12)
-        return (new[0], new[1], hedge, var1 + ret[0] ** 2, var12 + ret[1] ** 2), None
+        return (new[0], new[1], hedge, var1 + ret[0] ** 2), None
 
-    zeros = jnp.zeros(n_paths, jnp.result_type(float))
+    zeros = jnp.zeros(n_paths, dtype or jnp.result_type(float))
     start, _, _ = legs(p.f1, p.f12, 0.0)
-    (f1, f12, hedge, var1, var12), _ = jax.lax.scan(step, (zeros + p.f1, zeros + p.f12, zeros, zeros, zeros),
-                                                    jnp.arange(horizon, dtype=zeros.dtype))
+    (f1, f12, hedge, var1), _ = jax.lax.scan(step, (zeros + p.f1, zeros + p.f12, zeros, zeros),
+                                             jnp.arange(horizon, dtype=zeros.dtype))
     end, _, _ = legs(f1, f12, horizon * dt)
-    return SpreadPaths(end - start + hedge, var1, var12)
+    return SpreadPaths(end - start + hedge, var1)

@@ -498,7 +498,7 @@ FV_SERIES = pa.schema([
     _f("futures", pa.float64(), "futures price", False),
     _f("pm_price", pa.float64(), "prediction-market price of 'settles above strike' (probability)", False),
     _f("t", pa.float64(), "years to expiry (business days / 252)", False),
-    _f("fair_value", pa.float64(), "tight call spread (C(K - h) - C(K + h)) / 2h by Black-76 at mm.fair_value.vol", False),
+    _f("fair_value", pa.float64(), "tight call spread (C(K - h) - C(K + h)) / 2h by Black-76 at mm.fair_value.contract.vol", False),
     _f("fair_delta", pa.float64(), "its delta per $1 of futures", False),
     _f("residual", pa.float64(), "pm_price - fair_value (positive: the market is rich)", False),
 ])
@@ -600,7 +600,7 @@ BT_CRISIS = pa.schema(_BT_KEYS + [
     _f("window", pa.string(), "crisis window name (backtest.crisis_windows)", False),
     _f("start", pa.date32(), "first close on or after the window's start", False),
     _f("end", pa.date32(), "last close on or before its end", False),
-    _f("return", pa.float64(), "E_end / E_start - 1 (null: the window is outside the data)"),
+    _f("return", pa.float64(), "E_end / E_start - 1 (windows outside the data are left out)"),
     _f("max_drawdown", pa.float64(), "largest peak-to-trough fall inside the window"),
 ])
 
@@ -610,7 +610,7 @@ BT_GREEKS = pa.schema(_BT_KEYS + [
     _f("gamma", pa.float64(), "book gamma per index point", False),
     _f("vega", pa.float64(), "book vega per vol point", False),
     _f("theta", pa.float64(), "book theta per calendar day", False),
-    _f("delta_frac", pa.float64(), "delta x S / book (equity exposure; buy & hold: 1)", False),
+    _f("delta_frac", pa.float64(), "delta x S / book (equity exposure: 1 for stock alone)", False),
     _f("gamma_frac", pa.float64(), "gamma x S^2 / (100 book): change of delta_frac per 1% move", False),
     _f("vega_frac", pa.float64(), "vega / book, per vol point", False),
     _f("theta_frac", pa.float64(), "theta / book, per day", False),
@@ -701,7 +701,7 @@ HEDGE_TIME_SPREAD = pa.schema([
     _f("regime", pa.float64(), "multiplier of the short factor's vol (1 normal, 4 the synthetic high front-vol regime)",
        False),
     _f("sizing", pa.string(), "raw (raw gammas cancel) | h2 (h^2-weighted gammas cancel) | min_variance "
-       "(rho^4 x the h2 contracts)", False),
+       "(corr^4 x the h2 contracts, corr the M1-M12 return correlation)", False),
     _f("h", pa.float64(), "M12 $ move per $1 of M1 (beta F12 / F1, model covariance at t = 0)", False),
     _f("h2", pa.float64(), "h squared: the weight of M12 gamma in M1 terms", False),
     _f("corr", pa.float64(), "instantaneous correlation of M1 and M12 log returns", False),

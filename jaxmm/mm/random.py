@@ -50,7 +50,6 @@ def uniform(word: jax.Array, shift: int, bits: int, dtype) -> jax.Array:
     kept = min(bits, jnp.finfo(dtype).nmant + 1)
     field = (word >> _u64(shift + bits - kept)) & _u64((1 << kept) - 1)
     bits = kept
-    # via int64: the field fits, and signed conversion vectorises where unsigned does not
     return field.astype(dtype) * jnp.asarray(2.0 ** -bits, dtype)
 
 

@@ -160,12 +160,17 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
     sec = Section("Option writing: covered calls and cash-secured puts", order=60, figure_dir=outputs["figures"])
     t = {name: pd.read_parquet(inputs[name]) for name in TABLES}
     m = t["metrics"]
+    s = params["section"]
+    d = s.get("defaults", {})
+    dividends = ("dividends ignored for the strategies and buy & hold alike (price index)" if not s["div_yield"]
+                 else f"a dividend yield of {s['div_yield']:g} priced in and accrued")
     sec.text("OPTION PRICES ARE MODELLED, NOT TRADED QUOTES. Every option is priced by Black-Scholes at the "
-             "underlying's vol index where one exists (VIX / 100 for the S&P 500, 2014-2018) and at trailing "
-             "21-day realised vol plus a stated premium elsewhere; no skew unless configured, so OTM calls are "
-             "priced high and OTM puts low against a real smile. Dividends are ignored for the strategies and "
-             "buy & hold alike (price index). Monthly expiries (third Fridays), entry at 30-45 DTE, strikes "
-             "5-10% OTM rounded to the strike step, buy-back at 50% of the premium captured or at 21 DTE, "
+             f"underlying's vol index where one exists and at trailing {s['iv_window']}-day realised vol plus "
+             f"{s['iv_premium']:g} elsewhere (vol_index_days below says how many days had the index); skew "
+             f"{d.get('skew', 0):g} by default, so with 0 OTM calls are priced high and OTM puts low against a real "
+             f"smile. Rate {s['rate']:g}; {dividends}. Monthly expiries (third Fridays); by default entry at "
+             f"{d.get('dte_min')}-{d.get('dte_max')} calendar DTE, buy-back at {d.get('profit_take')} of the "
+             f"premium captured or at {d.get('dte_close')} DTE (each strategy may override: see its name), "
              "assignment at expiry, option costs of a half-spread plus a fraction of value, stock costs in bp. "
              "Conventions in full: jaxmm/backtest/option_writing.py.")
     sec.table(m[["underlying", "strategy", "start", "end", "cagr", "ann_vol", "sharpe", "max_drawdown", "trough_date",

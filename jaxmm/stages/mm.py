@@ -64,7 +64,10 @@ def _model(section: dict, overrides: dict) -> dict:
     """The scalar model fields (``MODEL_KEYS``) of the configured set-up with a scenario's
     overrides; ``q_max`` null means no limit."""
     merged = {**section["model"], **{k: v for k, v in overrides.items() if k in MODEL_KEYS}}
-    return {k: math.inf if merged.get(k) is None else float(merged[k]) for k in MODEL_KEYS}
+    missing = [k for k in MODEL_KEYS if k not in merged]
+    if missing:
+        raise ValueError(f"config error at mm.as.model: missing {', '.join(missing)}")
+    return {k: math.inf if k == "q_max" and merged[k] is None else float(merged[k]) for k in MODEL_KEYS}
 
 
 def _options(section: dict, overrides: dict) -> dict:
@@ -346,7 +349,8 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
              f"{r0['mid']} mid, {r0['fill']} fills), {r0['n_paths']:,} paths per policy and gamma, one jitted call "
              "per chunk of paths for the whole gamma grid, common random numbers across gammas. Conventions: the "
              "quotes are set at the start of each step from (s, q, t); each side fills at most once per step with "
-             "probability lambda(delta) dt judged against the mid at which the quotes were set; then the mid moves. "
+             f"probability {'lambda(delta) dt' if r0['fill'] == 'linear' else '1 - exp(-lambda(delta) dt)'} judged "
+             "against the mid at which the quotes were set; then the mid moves. "
              "The symmetric strategy quotes the inventory strategy's time-average spread around the mid (the "
              "published paper's definition); 'spread' is the average quoted spread. Profit = cash + q_T s_T.")
     if len(paper):

@@ -2,7 +2,7 @@
 # daily series, metrics against buy & hold, book Greeks and seed 000's inventory rules
 # (jaxmm.backtest, jaxmm.stages.backtest).
 
-_BT_CODE = ("jaxmm/backtest", "jaxmm/stages/daily.py", "jaxmm/black.py", "jaxmm/normalised_black.py",
+_BT_CODE = ("jaxmm/backtest", "jaxmm/stages/daily.py", "jaxmm/stats/rolling.py", "jaxmm/black.py", "jaxmm/normalised_black.py",
             "jaxmm/stages/backtest.py", "jaxmm/io/schemas.py")
 _BT_TABLES = ["equity", "metrics", "crisis", "greeks", "breaches"]
 
@@ -36,6 +36,7 @@ rule backtest_report:
         figures=directory(results("report", "figures", "backtest")),
     params:
         stage="jaxmm.stages.backtest:report",
+        section=config["backtest"],
         code_version=code_version("jaxmm/stages/backtest.py", "jaxmm/report"),
     log:
         logs("backtest_report"),

@@ -8,8 +8,8 @@ _HEDGE_TABLES = ["delta_grid", "validation", "pnl_hist", "vol_path", "time_sprea
 
 
 rule hedging:
-    input:
-        vol_beta=rules.statistics.output.vol_beta,
+    input:   # the statistics stage's vol betas only where a slope is taken from them
+        vol_beta=[rules.statistics.output.vol_beta] if config["hedging"]["vol_path"].get("from_statistics") else [],
     output:
         **{name: results("hedging", f"{name}.parquet") for name in _HEDGE_TABLES},
     params:
