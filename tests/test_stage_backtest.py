@@ -13,6 +13,7 @@ import pytest
 
 from jaxmm.backtest import option_writing as ow
 from jaxmm.stages import backtest as stage
+from jaxmm.stages.frames import to_table
 from jaxmm.synthetic import _streams, resolve
 from jaxmm.synthetic import series as synthetic_series
 
@@ -49,7 +50,7 @@ def tables(daily):
 
 def test_tables_follow_their_schemas(tables, tmp_path):
     for name, schema in stage.TABLES.items():
-        pq.write_table(stage._table(tables[name], schema), tmp_path / f"{name}.parquet")
+        pq.write_table(to_table(tables[name], schema), tmp_path / f"{name}.parquet")
         assert pq.read_schema(tmp_path / f"{name}.parquet").equals(schema, check_metadata=False), name
     m = tables["metrics"]
     assert set(zip(m["underlying"], m["strategy"])) == {(u, s) for u in ("synthetic", "no_index")

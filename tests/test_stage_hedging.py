@@ -10,10 +10,10 @@ import math
 import jax
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from jaxmm.stages import hedging as stage
+from jaxmm.stages.frames import to_table
 
 SECTION = {
     "seed": 3, "dtype": "float64",
@@ -43,7 +43,7 @@ def tables():
 
 def test_tables_follow_their_schemas(tables):
     for name, schema in stage.TABLES.items():
-        table = pa.Table.from_pandas(tables[name][schema.names], schema=schema, preserve_index=False)
+        table = to_table(tables[name], schema)
         assert table.num_rows > 0, name
     assert len(tables["delta_grid"]) == 2 * 2 * 2                     # N x hedge vols x costs
     assert len(tables["time_spread"]) == 2 * 3                       # regimes x sizings

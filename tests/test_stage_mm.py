@@ -18,6 +18,7 @@ import pytest
 
 from jaxmm.io import schemas
 from jaxmm.stages import mm as stage
+from jaxmm.stages.frames import to_table
 from jaxmm.synthetic import _streams, resolve
 from jaxmm.synthetic import series as synthetic_series
 
@@ -61,7 +62,7 @@ def tables(prediction):
 
 def test_tables_match_their_schemas(tables, tmp_path):
     for name, schema in stage.TABLES.items():
-        table = stage._table(tables[name], schema)
+        table = to_table(tables[name], schema)
         pq.write_table(table, tmp_path / f"{name}.parquet")
         assert pq.read_schema(tmp_path / f"{name}.parquet").equals(schema, check_metadata=False), name
     s = tables["as_summary"]

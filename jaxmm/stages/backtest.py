@@ -19,11 +19,10 @@ import logging
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
-from jaxmm.stages.daily import daily_series
+from jaxmm.stages.frames import daily_series, to_table
 
 log = logging.getLogger(__name__)
 
@@ -131,18 +130,10 @@ def compute(daily: pd.DataFrame, section: dict) -> dict[str, pd.DataFrame]:
     return {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}
 
 
-def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    frame = frame[schema.names].copy()
-    for field in schema:
-        if pa.types.is_date32(field.type):
-            frame[field.name] = pd.to_datetime(frame[field.name]).dt.date
-    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-
-
 def run(inputs: dict, outputs: dict, params: dict) -> None:
     tables = compute(pd.read_parquet(inputs["daily"]), params["section"])
     for name, schema in TABLES.items():
-        pq.write_table(_table(tables[name], schema), outputs[name])
+        pq.write_table(to_table(tables[name], schema), outputs[name])
     for _, r in tables["metrics"].iterrows():
         log.info("backtest: %s %s CAGR %.2f%% vol %.2f%% Sharpe %.3f max drawdown %.1f%%", r["underlying"],
                  r["strategy"], 100 * r["cagr"], 100 * r["ann_vol"], r["sharpe"], 100 * r["max_drawdown"])

@@ -27,10 +27,10 @@ import math
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
+from jaxmm.stages.frames import to_table
 
 log = logging.getLogger(__name__)
 
@@ -281,8 +281,7 @@ def run(inputs: dict, outputs: dict, params: dict) -> None:
     vol_beta = pd.read_parquet(path) if path else None
     tables = compute(params["section"], vol_beta)
     for name, schema in TABLES.items():
-        pq.write_table(pa.Table.from_pandas(tables[name][schema.names], schema=schema, preserve_index=False),
-                       outputs[name])
+        pq.write_table(to_table(tables[name], schema), outputs[name])
     for _, r in tables["validation"].iterrows():
         log.info("hedging: %s %s: ours %.4f (se %.4f) vs %.4f -> %s", r["check"], r["case"], r["ours"], r["ours_se"],
                  r["published"], "agrees" if r["agrees"] else "DIFFERS")

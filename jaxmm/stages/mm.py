@@ -25,11 +25,10 @@ import math
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
-from jaxmm.stages.daily import daily_series
+from jaxmm.stages.frames import daily_series, to_table
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +44,21 @@ OPTION_KEYS = ("mid", "fill", "jumps")
 # 217-224 (2008); "preprint": the version dated October 5, 2006 (gamma 0.5 in place of 1,
 # and its spread column is (2/gamma) ln(1 + gamma/k) alone).
 PAPER_COLUMNS = ("spread", "profit", "std_profit", "final_q", "std_final_q")
-PAPER_TABLES = {
+PAPER_TABLES = {   # as printed: the last printed digit sets each cell's rounding allowance
     "published_2008": {
-        (0.1, "inventory"): (1.49, 65.0, 6.6, 0.08, 2.9), (0.1, "symmetric"): (1.49, 68.4, 12.7, 0.26, 8.4),
-        (0.01, "inventory"): (1.35, 68.6, 8.7, 0.12, 5.1), (0.01, "symmetric"): (1.35, 68.8, 12.8, 0.09, 8.7),
-        (1.0, "inventory"): (3.02, 31.4, 5.0, 0.02, 1.7), (1.0, "symmetric"): (3.02, 44.0, 11.0, 0.00, 5.1)},
+        (0.1, "inventory"): ("1.49", "65.0", "6.6", "0.08", "2.9"),
+        (0.1, "symmetric"): ("1.49", "68.4", "12.7", "0.26", "8.4"),
+        (0.01, "inventory"): ("1.35", "68.6", "8.7", "0.12", "5.1"),
+        (0.01, "symmetric"): ("1.35", "68.8", "12.8", "0.09", "8.7"),
+        (1.0, "inventory"): ("3.02", "31.4", "5.0", "0.02", "1.7"),
+        (1.0, "symmetric"): ("3.02", "44.0", "11.0", "0.00", "5.1")},
     "preprint_2006": {
-        (0.1, "inventory"): (1.29, 62.94, 5.89, 0.10, 2.80), (0.1, "symmetric"): (1.29, 67.21, 13.43, -0.018, 8.66),
-        (0.01, "inventory"): (1.33, 66.78, 8.76, -0.02, 4.70), (0.01, "symmetric"): (1.33, 67.36, 13.40, -0.31, 8.65),
-        (0.5, "inventory"): (1.15, 33.92, 4.72, -0.02, 1.88), (0.5, "symmetric"): (1.15, 66.20, 14.53, 0.25, 9.06)},
+        (0.1, "inventory"): ("1.29", "62.94", "5.89", "0.10", "2.80"),
+        (0.1, "symmetric"): ("1.29", "67.21", "13.43", "-0.018", "8.66"),
+        (0.01, "inventory"): ("1.33", "66.78", "8.76", "-0.02", "4.70"),
+        (0.01, "symmetric"): ("1.33", "67.36", "13.40", "-0.31", "8.65"),
+        (0.5, "inventory"): ("1.15", "33.92", "4.72", "-0.02", "1.88"),
+        (0.5, "symmetric"): ("1.15", "66.20", "14.53", "0.25", "9.06")},
 }
 PAPER_N = 1000
 
@@ -118,9 +123,10 @@ def paper_table(summary: pd.DataFrame) -> pd.DataFrame:
     base = summary[summary["scenario"] == "base"].set_index(["gamma", "policy"])
     rows = []
     for version, table in PAPER_TABLES.items():
-        for (gamma, strategy), cells in table.items():
+        for (gamma, strategy), printed in table.items():
             if (gamma, strategy) not in base.index:
                 continue
+            cells = [float(x) for x in printed]
             r = base.loc[(gamma, strategy)]
             n = float(r["n_paths"])
             ours = {"spread": (r["mean_spread"], 0.0), "profit": (r["mean_profit"], r["std_profit"] / math.sqrt(n)),
@@ -129,11 +135,11 @@ def paper_table(summary: pd.DataFrame) -> pd.DataFrame:
                     "std_final_q": (r["std_final_q"], r["std_final_q"] / math.sqrt(2 * n))}
             paper_sd = {"spread": 0.0, "profit": cells[2], "std_profit": cells[2], "final_q": cells[4],
                         "std_final_q": cells[4]}
-            for name, value in zip(PAPER_COLUMNS, cells):
+            for name, value, text in zip(PAPER_COLUMNS, cells, printed):
                 ours_value, ours_se = ours[name]
                 paper_se = paper_sd[name] / math.sqrt((2 if name.startswith("std") else 1) * PAPER_N)
                 se = math.hypot(ours_se, paper_se)
-                allowance = 0.5 * _last_digit(value, version, name)
+                allowance = 0.5 * 10.0 ** -len(text.partition(".")[2])   # half the last printed digit
                 if name == "spread":   # our spread averages the steps' quotes: gamma sigma^2 (T + dt)/2 + ...
                     allowance += 0.5 * gamma * r["sigma"] ** 2 * r["T"] / r["n_steps"]
                 diff = float(ours_value) - value
@@ -144,22 +150,13 @@ def paper_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=schemas.MM_PAPER_TABLE.names)
 
 
-def _last_digit(value: float, version: str, column: str) -> float:
-    """The unit of the paper's last printed digit (0.01 for spreads and the preprint, 0.1
-    for the published profits and stds, 0.01 for the published final q)."""
-    if column == "spread" or version == "preprint_2006" or column == "final_q":
-        return 0.01 if not (version == "preprint_2006" and column == "final_q" and value == -0.018) else 0.001
-    return 0.1
-
-
 def run_grid(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The gamma grid for every policy, then every scenario at ``scenario_gamma``: the
     summary, the P&L histograms (base grid) and one sample path per policy."""
     import jax
 
-    from jaxmm.mm.simulate import sample_paths, simulate_grid
-
     from jaxmm.mm.avellaneda_stoikov import ASParams
+    from jaxmm.mm.simulate import sample_paths, simulate_grid
 
     dtype_name = np.dtype(dtype).name
     n_steps, bound = int(section["n_steps"]), int(section["glft_bound"])
@@ -311,15 +308,11 @@ def compute(section: dict, daily: pd.DataFrame) -> dict[str, pd.DataFrame]:
             "as_pnl_hist": hist, **fv}
 
 
-def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
-
-
 def run(inputs: dict, outputs: dict, params: dict) -> None:
     section = params["section"]
     tables = compute(section, pd.read_parquet(inputs["daily"]))
     for name, schema in TABLES.items():
-        pq.write_table(_table(tables[name], schema), outputs[name])
+        pq.write_table(to_table(tables[name], schema), outputs[name])
     s = tables["as_summary"]
     for _, r in s.iterrows():
         log.info("mm: %s %s gamma %g: profit %.3f (se %.3f) sd %.3f, final q sd %.3f, spread %.3f", r["scenario"],

@@ -35,12 +35,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
 from jaxmm.io.errors import InputFileError
-from jaxmm.stages.daily import daily_series
+from jaxmm.stages.frames import daily_series, to_table
 
 log = logging.getLogger(__name__)
 
@@ -642,14 +641,6 @@ def compute(tenors: pd.DataFrame, daily: pd.DataFrame, forwards: pd.DataFrame, q
             "event_vol": event_vol(section["event_vol"]),
             "vol_premium": vol_premium(vol_frame, forwards, daily, section.get("vol_premium", {}), svi_params),
             "etf_premium": etf_premium(daily, section["etf"])}
-
-
-def to_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    frame = frame[schema.names].copy()
-    for field in schema:   # dates arrive as date objects or timestamps depending on the path
-        if pa.types.is_date32(field.type):
-            frame[field.name] = pd.to_datetime(frame[field.name]).dt.date
-    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
 def run(inputs: dict, outputs: dict, params: dict) -> None:

@@ -3,7 +3,7 @@
 # futures tenors (jaxmm.hedging, jaxmm.stages.hedging).
 
 _HEDGE_CODE = ("jaxmm/hedging", "jaxmm/mm/random.py", "jaxmm/chunking.py", "jaxmm/black.py",
-               "jaxmm/normalised_black.py", "jaxmm/stages/hedging.py", "jaxmm/io/schemas.py")
+               "jaxmm/normalised_black.py", "jaxmm/stages/hedging.py", "jaxmm/stages/frames.py", "jaxmm/io/schemas.py")
 _HEDGE_TABLES = ["delta_grid", "validation", "pnl_hist", "vol_path", "time_spread"]
 
 

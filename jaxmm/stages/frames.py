@@ -1,9 +1,10 @@
-"""One configured series of the ingested daily table (``results/ingest/daily.parquet``),
-shared by the stages that read it."""
+"""pandas helpers the stages share: one configured series of the ingested daily table
+(``results/ingest/daily.parquet``), and a frame as a table of its canonical schema."""
 
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 
 
 def daily_series(daily: pd.DataFrame, spec: dict, key: str) -> pd.DataFrame:
@@ -15,3 +16,13 @@ def daily_series(daily: pd.DataFrame, spec: dict, key: str) -> pd.DataFrame:
         raise ValueError(f"config error at {key}: no daily series {spec['source']}:{spec['field']} in "
                          f"results/ingest/daily.parquet (present: {', '.join(have) or 'none'})")
     return d[["date", "value"]].sort_values("date")
+
+
+def to_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """``frame``'s columns of ``schema``, in its order and types (date columns may arrive as
+    date objects or timestamps depending on the path: both become dates)."""
+    frame = frame[schema.names].copy()
+    for field in schema:
+        if pa.types.is_date32(field.type):
+            frame[field.name] = pd.to_datetime(frame[field.name]).dt.date
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
