@@ -1,11 +1,13 @@
-"""Option-chain readers: CBOE downloads, generic long CSV, Deribit book summaries.
+"""Option-chain readers: CBOE downloads, generic long CSV, Deribit book summaries and tickers.
 
-Every fixture is written by the test itself (tmp_path); the real CBOE chain is read from
+Every fixture is written by the test itself (tmp_path; the Deribit records are built by
+hand from the documented field names); the 16 real CBOE downloads are read from
 JAXMM_REAL_DATA (skipped where absent).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 
@@ -14,7 +16,7 @@ import pytest
 
 from jaxmm.io.chains import read_chains
 from jaxmm.io.errors import InputFileError, Reason
-from jaxmm.io.schemas import CHAINS
+from jaxmm.io.schemas import CHAINS_READ as CHAINS  # the readers write CHAINS less the conventions columns
 
 UTC = dt.timezone.utc
 
@@ -246,6 +248,178 @@ def test_cboe_truncated_preamble_is_a_file_error(tmp_path):
     assert_names(err.value, p, 4)
 
 
+def test_cboe_unreadable_date_names_the_override_keys(tmp_path):
+    p = write(tmp_path, "q.csv", cboe_text(cboe_line(), l2='"Date: 03/04/2025 10:00 EST",Bid: 1'))
+    with pytest.raises(InputFileError) as err:
+        read_chains([p], "cboe", "test")
+    assert_names(err.value, p, 3, "Date")
+    msg = str(err.value)
+    assert "03/04/2025 10:00 EST" in msg and "ambiguous" in msg
+    assert "snapshot_time" in msg and "2024-11-11T08:02:00-05:00" in msg and "timezone" in msg
+
+
+# --------------------------------------------------------------------------- CBOE: files as they come
+
+def test_cboe_spreadsheet_resave(tmp_path):
+    """No blank first line, title and Date lines padded with commas, whole-number strikes,
+    trailing commas on data lines, a commas-only row inside the data (not a record)."""
+    pad = "," * 19
+    lines = [cboe_line(1200).replace(",1200.00,", ",1200,") + ",",
+             "," * 21,
+             cboe_line(1300).replace(",1300.00,", ",1300,") + ",,"]
+    text = cboe_text(*lines, l1=CBOE_L1 + pad, l2=CBOE_L2 + pad, lead="")
+    res = conserved(read(tmp_path, "q.csv", text, "cboe"))
+    assert res.summary[0]["rows_in"] == 4 and res.table.num_rows == 4
+    assert res.table["strike"].to_pylist() == [1200.0, 1200.0, 1300.0, 1300.0]
+    assert res.table["source_line"].to_pylist() == [4, 4, 6, 6]
+    assert res.table["underlying"][0].as_py() == "S&P 500 INDEX"
+    assert res.table["quote_time"][0].as_py() == dt.datetime(2025, 10, 1, 22, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("lead", [",,,,,,,\n", "\n\n", ",\r\n", '"",""\n'])
+def test_cboe_blank_or_commas_only_lines_before_the_title(tmp_path, lead):
+    res = conserved(read(tmp_path, "q.csv", cboe_text(cboe_line(), lead=lead), "cboe"))
+    assert res.table.num_rows == 2 and res.table["underlying_price"][0].as_py() == 6711.2002
+
+
+@pytest.mark.parametrize("l2", [
+    "Date: October 1, 2025 at 6:01 PM EDT,Bid: 6661.1099,Ask: 6743.9702,Size: 1*1,Volume: 0",
+    "Date: October 1, 2025, 6:01 PM EDT,Bid: 6661.1099,Ask: 6743.9702",
+    "Date: October 1, 2025 at 6:01 PM EDT,,,,",                          # no Bid/Ask, padded
+    '"Date: October 1, 2025 at 6:01 PM EDT","Bid: 6661.1099","Ask: 6743.9702"',
+])
+def test_cboe_date_line_that_lost_its_quotes_is_joined_back(tmp_path, l2):
+    res = conserved(read(tmp_path, "q.csv", cboe_text(cboe_line(), l2=l2), "cboe"))
+    row = res.table.to_pylist()[0]
+    assert row["quote_time"] == dt.datetime(2025, 10, 1, 22, 1, tzinfo=UTC)
+    assert row["underlying_bid"] == (None if ",,,," in l2 else 6661.1099)
+
+
+def test_cboe_underlying_name_with_unquoted_comma_and_zero_bid_ask(tmp_path):
+    l1 = "Alphabet, Inc. Class A,Last: 171.2,Change: 1"
+    l2 = '"Date: October 1, 2025 at 6:01 PM EDT",Bid: 0,Ask: 0,Size: 0*0,Volume: 0'
+    row = conserved(read(tmp_path, "q.csv", cboe_text(cboe_line(), l1=l1, l2=l2), "cboe")).table.to_pylist()[0]
+    assert row["underlying"] == "Alphabet, Inc. Class A"
+    assert row["underlying_bid"] is None and row["underlying_ask"] is None  # 0 = not reported
+
+
+def test_cboe_crlf_bom_and_localised_date(tmp_path):
+    l2 = '"Date: 9 декабря 2023 г. в 13:49 GMT-5",Bid: 1,Ask: 2'
+    line = cboe_line(expiry="Fri Apr 17 2026")
+    data = ("\ufeff" + cboe_text(line, l2=l2, eol="\r\n")).encode("utf-8")
+    res = conserved(read(tmp_path, "q.csv", data, "cboe"))
+    assert res.table["quote_time"][0].as_py() == dt.datetime(2023, 12, 9, 18, 49, tzinfo=UTC)
+    assert res.table["quote_date"][0].as_py() == dt.date(2023, 12, 9)
+
+
+@pytest.mark.parametrize("volume,expected", [
+    ('"75,744,434"', 75744434.0), ('"1,234"', 1234.0), ("1.234", 1234.0), ("1 234", 1234.0),
+    ("1\u00a0234", 1234.0), ("1\u202f234\u202f567", 1234567.0), ("1'234", 1234.0), ("12", 12.0),
+    ("12.5", 12.5),
+])
+def test_cboe_grouped_counts_are_integers(tmp_path, volume, expected):
+    fields = cboe_line().split(",")
+    fields[17] = volume                                   # put Volume
+    fields[21] = volume                                   # put Open Interest
+    put = conserved(read(tmp_path, "q.csv", cboe_text(",".join(fields)), "cboe")).table.to_pylist()[1]
+    assert put["volume"] == expected and put["open_interest"] == expected
+
+
+@pytest.mark.parametrize("count", ['"1,2"', "1.2.3", '"1,23"', "1 23", "1.234.56"])
+def test_cboe_counts_that_are_not_grouped_integers_are_non_numeric(tmp_path, count):
+    fields = cboe_line().split(",")
+    fields[17] = count
+    res = conserved(read(tmp_path, "q.csv", cboe_text(",".join(fields)), "cboe"))
+    assert reasons(res) == {"non_numeric": 1} and res.table["right"].to_pylist() == ["C"]
+
+
+@pytest.mark.parametrize("bid,kept", [
+    ('"0,5"', False), ('"5498,5"', False), ('"1,234"', False),     # decimal commas (or ambiguous)
+    ('"5,498.5"', True), ("5498.5", True),                          # '.' is the decimal point
+])
+def test_cboe_decimal_comma_price_is_quarantined_not_misread(tmp_path, bid, kept):
+    fields = cboe_line(call=("1", "5600")).split(",")
+    fields[4] = bid
+    res = conserved(read(tmp_path, "q.csv", cboe_text(",".join(fields)), "cboe"))
+    if kept:
+        assert res.table["bid"][0].as_py() == 5498.5
+    else:
+        assert reasons(res) == {"non_numeric": 1}
+        assert "decimal" in res.quarantine.rows[0].detail
+
+
+# --------------------------------------------------------------------------- CBOE: option roots
+
+def _coded(strike, root, yymmdd="260417", expiry="Fri Apr 17 2026", pad=""):
+    k8 = f"{int(strike * 1000):08d}"
+    return cboe_line(strike, expiry=expiry, call_code=f"{root}{pad}{yymmdd}C{k8}",
+                     put_code=f"{root}{pad}{yymmdd}P{k8}")
+
+
+def test_cboe_roots_of_one_expiry_are_distinct_contracts(tmp_path):
+    text = cboe_text(_coded(1200, "SPX"), _coded(1200, "SPXW"), _coded(1200, "SPXW"))
+    res = conserved(read(tmp_path, "q.csv", text, "cboe"))
+    assert res.table["root"].to_pylist() == ["SPX", "SPX", "SPXW", "SPXW"]
+    assert reasons(res) == {"duplicate_row": 2}                      # only the repeated SPXW line
+    assert [q.line for q in res.quarantine.rows] == [7, 7] and "SPXW" in res.quarantine.rows[0].detail
+
+
+@pytest.mark.parametrize("call,put,root", [
+    ("SPXW260417C01200000", "SPXW260417P01200000", "SPXW"),
+    ("SPXW  260417C01200000", "SPXW  260417P01200000", "SPXW"),    # OSI: root padded to 6
+    ("AMD1 260417C01200000", "AMD1 260417P01200000", "AMD1"),      # adjusted root
+    ("", "NDXP260417P01200000", "NDXP"),                            # no call symbol: the put's
+    ("", "", "S&P 500 INDEX"),                                      # no symbol: the underlying
+    ("n/a", "n/a", "S&P 500 INDEX"),                                # not OCC: kept as given
+])
+def test_cboe_root_from_the_symbols(tmp_path, call, put, root):
+    line = cboe_line(call_code=call, put_code=put)
+    res = conserved(read(tmp_path, "q.csv", cboe_text(line), "cboe"))
+    assert res.table["root"].to_pylist() == [root, root]
+
+
+def test_cboe_configured_root_applies_only_without_symbols(tmp_path):
+    text = cboe_text(cboe_line(call_code="", put_code=""), _coded(1300, "SPX"))
+    res = conserved(read(tmp_path, "q.csv", text, "cboe", root="SPXW"))
+    assert res.table["root"].to_pylist() == ["SPXW", "SPXW", "SPX", "SPX"]
+
+
+def test_cboe_put_symbol_of_another_root_is_a_bad_instrument(tmp_path):
+    line = cboe_line(call_code="SPXW260417C01200000", put_code="SPX260417P01200000")
+    res = conserved(read(tmp_path, "q.csv", cboe_text(line), "cboe"))
+    assert reasons(res) == {"bad_instrument": 1} and res.table["root"].to_pylist() == ["SPXW"]
+    assert res.quarantine.rows[0].detail.startswith("put")
+
+
+# --------------------------------------------------------------------------- per-source options
+
+def test_snapshot_time_replaces_the_date_line(tmp_path):
+    l2 = '"Date: sometime on Tuesday",Bid: 1,Ask: 2'
+    res = conserved(read(tmp_path, "q.csv", cboe_text(cboe_line(), l2=l2), "cboe",
+                         snapshot_time="2025-10-01T18:01:00-04:00"))
+    row = res.table.to_pylist()[0]
+    assert row["quote_time"] == dt.datetime(2025, 10, 1, 22, 1, tzinfo=UTC)
+    assert row["quote_date"] == dt.date(2025, 10, 1) and row["underlying_bid"] == 1.0
+
+
+def test_snapshot_time_naive_uses_the_source_timezone(tmp_path):
+    res = read(tmp_path, "q.csv", cboe_text(cboe_line()), "cboe", snapshot_time="2025-10-01T17:01",
+               timezone="America/Chicago")
+    assert res.table["quote_time"][0].as_py() == dt.datetime(2025, 10, 1, 22, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("fmt,kw,key", [
+    ("cboe", {"snapshot_time": "1 Oct 2025"}, "snapshot_time"),
+    ("deribit", {"snapshot_time": "2025-10-01T18:01:00-04:00"}, "snapshot_time"),
+    ("cboe", {"root": " "}, "root"),
+    ("cboe", {"timezone": "EDT"}, "timezone"),
+])
+def test_bad_source_options_name_their_key(tmp_path, fmt, kw, key):
+    p = write(tmp_path, "q.csv", cboe_text(cboe_line()))
+    with pytest.raises(ValueError, match=key):
+        read_chains([p], fmt, "test", **kw)
+
+
 # --------------------------------------------------------------------------- any format: files
 
 @pytest.mark.parametrize("fmt", ["cboe", "generic", "deribit"])
@@ -365,6 +539,28 @@ def test_generic_header_problems_are_file_errors(tmp_path, header, column):
 def test_generic_header_only_is_zero_rows(tmp_path):
     res = conserved(read(tmp_path, "g.csv", GEN_HEADER + "\n", "generic"))
     assert res.table.num_rows == 0 and res.summary[0]["rows_in"] == 0
+
+
+@pytest.mark.parametrize("extra_header,extra,root", [
+    (",root,instrument", ",SPXW,SPX260417C06700000", "SPXW"),        # the root column wins
+    (",instrument", ",SPXW  260417C06700000", "SPXW"),               # else the OCC symbol's
+    (",instrument", ",my-own-code", "CFG"),                          # else the configured root
+    ("", "", "CFG"),
+])
+def test_generic_root(tmp_path, extra_header, extra, root):
+    text = f"{GEN_HEADER},underlying{extra_header}\n2025-10-01,2026-04-17,6700,C,1,2,SPX{extra}\n"
+    res = conserved(read(tmp_path, "g.csv", text, "generic", root="CFG"))
+    assert res.table["root"].to_pylist() == [root]
+
+
+def test_generic_root_defaults_to_the_underlying_and_splits_duplicates(tmp_path):
+    text = (f"{GEN_HEADER},underlying,root,volume\n"
+            "2025-10-01,2026-04-17,6700,C,1,2,SPX,SPX,\"1,234\"\n"
+            "2025-10-01,2026-04-17,6700,C,1,2,SPX,SPXW,1.234\n"
+            "2025-10-01,2026-04-17,6700,C,1,2,SPX,,\n")
+    res = conserved(read(tmp_path, "g.csv", text, "generic"))
+    assert res.table["root"].to_pylist() == ["SPX", "SPXW"] and reasons(res) == {"duplicate_row": 1}
+    assert res.table["volume"].to_pylist() == [1234.0, 1234.0]
 
 
 # --------------------------------------------------------------------------- Deribit
@@ -512,6 +708,128 @@ def test_deribit_empty_list_is_zero_rows(tmp_path, content):
     assert res.table.num_rows == 0 and res.summary[0]["rows_in"] == 0
 
 
+# A public/ticker result as Deribit documents it (values made up, field names as documented).
+TICKER = {
+    "timestamp": T0, "state": "open", "settlement_price": 0.2403, "open_interest": 1.2,
+    "min_price": 0.2065, "max_price": 0.2835, "mark_price": 0.2423, "mark_iv": 45.36,
+    "last_price": 0.247, "interest_rate": 0, "instrument_name": "BTC-26JUN26-100000-C",
+    "index_price": 108887.12, "estimated_delivery_price": 108887.12,
+    "greeks": {"delta": 0.61234, "gamma": 1e-05, "vega": 412.31, "theta": -31.2, "rho": 480.1},
+    "bid_iv": 44.9, "best_bid_price": 0.24, "best_bid_amount": 12.5,
+    "ask_iv": 45.8, "best_ask_price": 0.245, "best_ask_amount": 3.1,
+    "underlying_price": 116076.41, "underlying_index": "BTC-26JUN26",
+    "stats": {"volume": 4.2, "volume_usd": 112000.5, "price_change": 1.3, "low": 0.23, "high": 0.25},
+}
+
+
+def envelope(result, i=1):
+    return {"jsonrpc": "2.0", "id": i, "result": result, "usIn": 1752013414221000,
+            "usOut": 1752013414221300, "usDiff": 300, "testnet": False}
+
+
+def ticker(**kw):
+    rec = json.loads(json.dumps(TICKER))
+    rec.update(kw)
+    return {k: v for k, v in rec.items() if v != "<drop>"}
+
+
+def test_deribit_ticker_maps_every_field(tmp_path):
+    res = conserved(read(tmp_path, "t.json", json.dumps(envelope(ticker())), "deribit"))
+    row = res.table.to_pylist()[0]
+    assert row["quote_time"] == dt.datetime(2025, 7, 8, 22, 23, 34, 221000, tzinfo=UTC)
+    assert (row["bid_native"], row["ask_native"]) == (0.24, 0.245)
+    assert row["bid"] == pytest.approx(0.24 * 116076.41, rel=1e-15)
+    assert row["ask"] == pytest.approx(0.245 * 116076.41, rel=1e-15)
+    assert row["last"] == pytest.approx(0.247 * 116076.41, rel=1e-15)
+    assert (row["bid_size"], row["ask_size"], row["volume"], row["open_interest"]) == (12.5, 3.1, 4.2, 1.2)
+    assert row["vendor_iv"] == pytest.approx(0.4536, rel=1e-15)   # percent -> decimal
+    assert (row["vendor_delta"], row["vendor_gamma"]) == (0.61234, 1e-05)
+    assert (row["underlying"], row["root"], row["inverse"], row["native_currency"]) == ("BTC", "BTC", True, "BTC")
+    assert row["underlying_price"] == 116076.41
+
+
+def test_deribit_ticker_shapes_agree(tmp_path):
+    """One result, a list of results, a list of envelopes, JSON lines, and a CSV with the
+    nested fields flattened all read to the same rows."""
+    recs = [ticker(), ticker(instrument_name="BTC-26JUN26-90000-P", best_bid_price=0.11, best_ask_price=0.115,
+                             greeks={"delta": -0.3, "gamma": 2e-05})]
+    flat_cols = ["instrument_name", "timestamp", "best_bid_price", "best_ask_price", "best_bid_amount",
+                 "best_ask_amount", "mark_iv", "last_price", "underlying_price", "open_interest",
+                 "greeks.delta", "greeks.gamma", "stats.volume"]
+
+    def flat(r):
+        return [r["greeks"][c[7:]] if c.startswith("greeks.") else r["stats"]["volume"] if c == "stats.volume"
+                else r[c] for c in flat_cols]
+
+    csv_text = ",".join(flat_cols) + "\n" + "".join(",".join(map(str, flat(r))) + "\n" for r in recs)
+    shapes = {
+        "list.json": json.dumps(recs),
+        "envelopes.json": json.dumps([envelope(r, i) for i, r in enumerate(recs)]),
+        "envelope_list.json": json.dumps(envelope(recs)),
+        "lines.json": "".join(json.dumps(envelope(r, i)) + "\n" for i, r in enumerate(recs)),
+        "flat.csv": csv_text,
+        "flat_underscore.csv": csv_text.replace("greeks.", "greeks_").replace("stats.", "stats_"),
+    }
+    tables = {name: conserved(read(tmp_path, name, text, "deribit")).table for name, text in shapes.items()}
+    ref = tables.pop("list.json").drop(["source_file", "source_line"])
+    assert ref.num_rows == 2 and ref["vendor_delta"].to_pylist() == [0.61234, -0.3]
+    for name, t in tables.items():
+        assert t.drop(["source_file", "source_line"]).equals(ref), name
+    assert tables["lines.json"]["source_line"].to_pylist() == [1, 2]
+    single = conserved(read(tmp_path, "one.json", json.dumps(recs[1]), "deribit")).table
+    assert single.drop(["source_file", "source_line"]).equals(ref.slice(1))
+
+
+def test_deribit_book_summary_by_currency(tmp_path):
+    """get_book_summary_by_currency records (two currencies), extra fields ignored."""
+    btc = dbt(mid_price=0.2425, interest_rate=0, volume_usd=1000.0, price_change=-1.2, high=0.25, low=0.2,
+              underlying_index="BTC-26JUN26", estimated_delivery_price=108887.12)
+    eth = dbt(instrument_name="ETH-26JUN26-4000-P", base_currency="ETH", quote_currency="ETH",
+              underlying_price=3000.5, estimated_delivery_price=2990.1, bid_price=0.1, ask_price=0.11,
+              mark_iv=61.2)
+    text = "\n".join(json.dumps(envelope(r, i)) for i, r in enumerate([[btc], [eth]]))
+    res = conserved(read(tmp_path, "bs.json", text, "deribit"))
+    b, e = res.table.to_pylist()
+    assert (b["root"], e["root"]) == ("BTC", "ETH")
+    assert e["ask"] == pytest.approx(0.11 * 3000.5) and e["vendor_iv"] == pytest.approx(0.612)
+    assert (b["bid_size"], b["vendor_delta"]) == (None, None)
+
+
+def test_deribit_index_price_converts_when_no_underlying_price(tmp_path):
+    rec = ticker(underlying_price="<drop>", estimated_delivery_price="<drop>", best_bid_price=0,
+                 best_bid_amount=0)
+    row = conserved(read(tmp_path, "t.json", json.dumps([rec]), "deribit")).table.to_pylist()[0]
+    assert row["underlying_price"] == 108887.12 and row["ask"] == pytest.approx(0.245 * 108887.12)
+    assert row["bid"] == 0.0
+
+
+def test_deribit_inverse_and_linear_options_are_distinct_roots(tmp_path):
+    lin = ticker(instrument_name="BTC_USDC-26JUN26-100000-C", best_bid_price=25000.0, best_ask_price=25100.0,
+                 last_price=None)
+    res = conserved(read(tmp_path, "t.json", json.dumps([ticker(), lin]), "deribit"))
+    assert res.table["root"].to_pylist() == ["BTC", "BTC_USDC"] and len(res.quarantine) == 0
+    assert res.table["inverse"].to_pylist() == [True, False]
+
+
+def test_deribit_json_lines_bad_line_is_quarantined(tmp_path):
+    text = json.dumps(envelope(ticker())) + "\n{not json\n" + json.dumps(ticker(instrument_name="BTC-PERPETUAL")) + "\n"
+    res = conserved(read(tmp_path, "t.json", text, "deribit"))
+    assert reasons(res) == {"bad_instrument": 1, "wrong_field_count": 1}
+    assert sorted(q.line for q in res.quarantine.rows) == [2, 3] and res.table.num_rows == 1
+
+
+@pytest.mark.parametrize("name,content,column", [
+    ("t.json", json.dumps([ticker(best_ask_price="<drop>")]), "ask_price"),
+    ("t.json", json.dumps([ticker(timestamp="<drop>")]), "creation_timestamp"),
+    ("t.csv", "instrument_name,best_bid_price,timestamp\nBTC-26JUN26-100000-C,0.1,1\n", "ask_price"),
+])
+def test_deribit_ticker_missing_required_field_is_a_file_error(tmp_path, name, content, column):
+    p = write(tmp_path, name, content)
+    with pytest.raises(InputFileError) as err:
+        read_chains([p], "deribit", "test")
+    assert_names(err.value, p, None, column)
+
+
 # --------------------------------------------------------------------------- real data
 
 @pytest.mark.realdata
@@ -530,3 +848,101 @@ def test_real_spx_chain(real_data):
         data_lines = sum(1 for ln in lines[4:] if ln.strip())
         assert s["rows_in"] == 2 * data_lines == s["kept"] + s["quarantined"]
     assert res.table["right"].to_pylist().count("C") == res.table["right"].to_pylist().count("P")
+
+
+# Every real CBOE download in JAXMM_REAL_DATA, read exactly as downloaded: (path, option roots
+# listed in its symbols, snapshot instant printed on its Date line, in UTC).
+REAL_CBOE = [
+    ("real_chains/tom-sims__autocallOptionsPricer/spx_quotedata.csv", {"SPX", "SPXW"},
+     dt.datetime(2026, 3, 14, 11, 34)),                       # 14 March 2026 at 07:34 GMT-4
+    ("real_chains/Photon1c__OptionParticleOcean/spy_quotedata.csv", {"SPY"},
+     dt.datetime(2025, 5, 16, 23, 23)),                       # May 16, 2025 at 7:23 PM EDT
+    ("real_chains/Luca-Castelli__Index-Gamma/ndx_quotedata.csv", {"NDX", "NDXP"},
+     dt.datetime(2022, 2, 6, 1, 26)),                         # February 5 2022, 8:26 PM EST
+    ("real_chains/nickkxsper__index-gamma/spx_quotedata.csv", {"SPX", "SPXW"},
+     dt.datetime(2022, 7, 12, 15, 55)),                       # July 12, 2022, 11:55 AM EDT
+    ("real_chains/igdalias8986__rep1/spx_quotedata.csv", {"SPX", "SPXW"},
+     dt.datetime(2024, 11, 11, 13, 2)),                       # 11 de noviembre de 2024, 8:02 GMT-5
+] + [(f"spx_20251001/spx_quotedata{suffix}.csv", roots, dt.datetime(2025, 10, 1, hour, minute))
+     for suffix, roots, hour, minute in [
+         ("", {"SPX"}, 22, 1), ("-2", {"SPX"}, 22, 2), ("-3", {"SPX", "SPXW"}, 22, 3),
+         ("-4", {"SPX"}, 22, 3), ("-5", {"SPX", "SPXW"}, 22, 4), ("-6", {"SPX"}, 22, 4),
+         ("-7", {"SPX"}, 22, 5), ("-8", {"SPX"}, 22, 5), ("-9", {"SPX"}, 22, 5),
+         ("-10", {"SPX"}, 22, 6), ("_aug", {"SPX"}, 23, 1)]]
+
+
+def _raw_lines(path):
+    """The data lines' CSV fields, read independently of the reader: the lines after the
+    'Expiration Date' header with a non-empty field."""
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    header = next(i for i, r in enumerate(rows) if r and r[0].strip().lower() == "expiration date")
+    return [r for r in rows[header + 1:] if any(c.strip() for c in r)]
+
+
+def _symbol_root(fields) -> str:
+    return fields[1].strip()[:-15]  # ROOT + YYMMDD + C|P + 8 digits
+
+
+@pytest.mark.realdata
+class TestRealCboeDownloads:
+    """Each of the 16 real CBOE files ingests unedited, conserving rows, with its roots apart."""
+
+    @pytest.fixture(params=REAL_CBOE, ids=lambda case: case[0].split("/")[-2] + "/" + case[0].split("/")[-1])
+    def case(self, request, real_data):
+        rel, roots, utc = request.param
+        path = real_data / rel
+        if not path.is_file():
+            pytest.skip(f"{path} not found (real_chains/ holds the five downloads of its README)")
+        return path, roots, utc.replace(tzinfo=UTC), conserved(read_chains([path], "cboe", "real"))
+
+    def test_rows_conserved(self, case):
+        path, _, _, res = case
+        (s,) = res.summary
+        assert s["rows_in"] == 2 * len(_raw_lines(path)) == s["kept"] + s["quarantined"]
+
+    def test_snapshot_time_and_roots(self, case):
+        _, roots, utc, res = case
+        assert pc.unique(res.table["quote_time"]).to_pylist() == [utc]
+        assert set(res.table["root"].to_pylist()) == roots
+
+    def test_no_quote_lost_between_roots(self, case):
+        """Per root: kept + quarantined == 2 x its data lines, and nothing is a duplicate or a
+        parsing failure (only unusable quotes and expiries before the snapshot date leave)."""
+        path, roots, _, res = case
+        lines = _raw_lines(path)
+        quarantined = {}
+        for q in res.quarantine.rows:
+            root = _symbol_root(next(csv.reader([q.raw])))
+            quarantined[root] = quarantined.get(root, 0) + 1
+        kept = res.table["root"].to_pylist()
+        for root in roots:
+            n_lines = sum(1 for f in lines if _symbol_root(f) == root)
+            assert kept.count(root) + quarantined.get(root, 0) == 2 * n_lines, root
+        assert set(reasons(res)) <= {"zero_ask", "crossed_quote", "expiry_before_quote"}, reasons(res)
+
+    def test_expiries_before_the_snapshot_date_are_the_only_date_rejections(self, case):
+        path, _, utc, res = case
+        local_date = res.table["quote_date"][0].as_py()
+        past = sum(1 for f in _raw_lines(path)
+                   if dt.datetime.strptime(f[0].strip(), "%a %b %d %Y").date() < local_date)
+        assert reasons(res).get("expiry_before_quote", 0) == 2 * past
+        assert abs(dt.datetime.combine(local_date, dt.time(12), UTC) - utc) < dt.timedelta(hours=14)
+
+
+@pytest.mark.realdata
+def test_real_spx_and_spxw_share_expiry_and_strike(real_data):
+    """The tom-sims download lists 35 (expiry, strike) pairs under both SPX and SPXW: every
+    one is kept under both roots (the issue's SPX file lost all its SPXW quotes this way)."""
+    path = real_data / REAL_CBOE[0][0]
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    raw = {}
+    for f in _raw_lines(path):
+        raw.setdefault((f[0], float(f[11])), set()).add(_symbol_root(f))
+    shared = {k for k, v in raw.items() if v == {"SPX", "SPXW"}}
+    t = read_chains([path], "cboe", "real").table
+    kept = {}
+    for e, k, r, root in zip(*(t[c].to_pylist() for c in ("expiry", "strike", "right", "root"))):
+        kept.setdefault((f"{e:%a %b %d %Y}", k, r), set()).add(root)
+    assert len(shared) == 35
+    assert all(kept[(e, k, r)] == {"SPX", "SPXW"} for e, k in shared for r in "CP")

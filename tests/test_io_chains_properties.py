@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from _io_corruption import corrupted as _corrupted
 from jaxmm.io.chains import read_chains
 from jaxmm.io.errors import InputFileError
-from jaxmm.io.schemas import CHAINS
+from jaxmm.io.schemas import CHAINS_READ as CHAINS  # the readers write CHAINS less the conventions columns
 
 SETTINGS = settings(max_examples=100, deadline=None)
 
@@ -78,10 +78,14 @@ def corrupted(text: str, body: int):
                       byte_ops=("insert_bytes", "insert_text", "truncate"))
 
 
-def nonblank_lines(data: bytes) -> int:
-    """Non-blank physical lines, counted independently of the readers."""
+def nonblank_lines(data: bytes, blank_chars: str = "") -> int:
+    """Non-blank physical lines, counted independently of the readers (``blank_chars``:
+    characters besides whitespace that a blank line may hold: CBOE skips lines of only
+    commas and quotes, a spreadsheet's empty row)."""
     text = data.decode("utf-8-sig")
-    return sum(1 for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if ln.strip())
+    drop = dict.fromkeys(map(ord, blank_chars))
+    return sum(1 for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+               if ln.translate(drop).strip())
 
 
 def read_bytes(data: bytes, fmt: str, name: str):
@@ -111,7 +115,8 @@ def check_invariants(res) -> None:
         assert pc.all(pc.greater(t["strike"], 0)).as_py()
         assert pc.all(pc.greater_equal(t["expiry"], t["quote_date"])).as_py()
         assert set(t["right"].to_pylist()) <= {"C", "P"}
-        keys = list(zip(*(t[c].to_pylist() for c in ("quote_time", "expiry", "strike", "right"))))
+        keys = list(zip(*(t[c].to_pylist() for c in ("quote_time", "underlying", "root", "expiry", "strike",
+                                                      "right"))))
         assert len(set(keys)) == len(keys)
     for q in res.quarantine.rows:
         assert q.line >= 1 and q.dataset == "chains" and len(q.raw) <= 500
@@ -131,7 +136,7 @@ def test_corrupted_cboe_conserves_rows(data):
     res = read_bytes(data, "cboe", "q.csv")
     if res is not None:
         check_invariants(res)
-        assert res.summary[0]["rows_in"] == 2 * (nonblank_lines(data) - 3)  # 2 quotes a data line
+        assert res.summary[0]["rows_in"] == 2 * (nonblank_lines(data, ',"') - 3)  # 2 quotes a data line
 
 
 @pytest.mark.parametrize("fmt, sample", [("generic", GENERIC), ("deribit", DERIBIT_CSV)])
@@ -159,6 +164,33 @@ def test_corrupted_deribit_json_conserves_rows(edits, envelope):
         records[i][key] = value
     data = json.dumps({"result": records} if envelope else records).encode()
     res = read_bytes(data, "deribit", "d.json")
+    if res is not None:
+        check_invariants(res)
+        assert res.summary[0]["rows_in"] == len(records)
+
+
+TICKERS = [
+    {"instrument_name": f"BTC-26JUN26-{k}-{r}", "timestamp": 1752013414221, "best_bid_price": b,
+     "best_ask_price": a, "best_bid_amount": 1.5, "best_ask_amount": 2.0, "mark_iv": 45.3,
+     "last_price": None, "underlying_price": 116076.41, "index_price": 108887.1, "open_interest": 2.5,
+     "greeks": {"delta": 0.5, "gamma": 1e-05, "vega": 40.0}, "stats": {"volume": 1.2}}
+    for k, r, b, a in [(100000, "C", 0.24, 0.245), (100000, "P", 0.11, 0.115), (120000, "C", 0, 0.17)]
+]
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from(sorted(TICKERS[0])), JSON_VALUES),
+                min_size=1, max_size=6),
+       st.sampled_from(["list", "envelopes", "lines"]))
+def test_corrupted_deribit_tickers_conserve_rows(edits, shape):
+    """public/ticker results, as a list, a list of JSON-RPC envelopes or JSON lines."""
+    records = json.loads(json.dumps(TICKERS))
+    for i, key, value in edits:
+        records[i][key] = value
+    wrapped = [{"jsonrpc": "2.0", "id": i, "result": r} for i, r in enumerate(records)]
+    text = {"list": json.dumps(records), "envelopes": json.dumps(wrapped),
+            "lines": "\n".join(json.dumps(w) for w in wrapped)}[shape]
+    res = read_bytes(text.encode(), "deribit", "t.json")
     if res is not None:
         check_invariants(res)
         assert res.summary[0]["rows_in"] == len(records)

@@ -1,7 +1,7 @@
 """Reader for CBOE delayed-quote downloads (cboe.com "Options > Delayed Quotes > Download").
 
-Format: three preamble lines (blank lines before them are skipped), then one line per
-strike with the call and the put side by side::
+Format: three preamble lines, then one line per (expiry, root, strike) with the call and
+the put side by side::
 
     S&P 500 INDEX,Last: 6711.2002,Change:  22.7402
     "Date: October 1, 2025 at 6:01 PM EDT",Bid: 6661.1099,Ask: 6743.9702,Size: 1*1,Volume: 0
@@ -11,16 +11,19 @@ strike with the call and the put side by side::
 Mapping to ``schemas.CHAINS`` (one data line -> two rows, right 'C' and 'P'):
 
 ==================  ==========================================================
-underlying          line 1, first field ("S&P 500 INDEX")
+underlying          line 1, the text before "Last:" ("S&P 500 INDEX")
+root                the OCC symbol's root (SPX, SPXW, NDXP, AMD1 ...): call side, else
+                    put side; no OCC symbol: the source's ``root``, else the underlying
 underlying_price    line 1, "Last: <x>" (required, > 0)
-underlying_bid/ask  line 2, "Bid: <x>" / "Ask: <x>" (null when absent)
-quote_time          line 2, "Date: <Month D, YYYY> at <h:mm AM/PM> <TZ>" -> UTC. EDT/EST
-                    (and a few other abbreviations) give the UTC offset; no zone or "ET"
-                    means the ``timezone`` argument (default America/New_York)
-quote_date          the date written on line 2 (exchange-local date)
+underlying_bid/ask  line 2, "Bid: <x>" / "Ask: <x>" (null when absent or 0: not reported)
+quote_time          line 2, "Date: <stamp>" -> UTC (:mod:`jaxmm.io.dateline`: US or day-first
+                    order, with or without "at" or a comma, 12/24-hour clock, EDT/EST/...,
+                    GMT±N/UTC±N, month names in 17 languages). No zone: the ``timezone``
+                    option. The source's ``snapshot_time``, when given, replaces the stamp
+quote_date          the date written on line 2 (or snapshot_time's date)
 expiry              "Expiration Date" ("Fri Apr 17 2026"; ISO and MM/DD/YYYY also accepted;
                     the weekday, when given, must match the date)
-strike              "Strike"
+strike              "Strike" (1200.00 or 1200)
 bid, ask, last      "Bid", "Ask", "Last Sale" of each side
 volume, open_interest, vendor_iv, vendor_delta, vendor_gamma
                     "Volume", "Open Interest", "IV", "Delta", "Gamma" of each side
@@ -36,6 +39,19 @@ of the "Puts" column it sits on (calls when there is no "Puts" column). Required
 Expiration Date, Strike, and Bid, Ask for both sides; the other columns are optional
 (null when absent); unknown columns (e.g. "Net") are ignored.
 
+Files as they come (each variant seen in real downloads):
+
+- blank lines, and lines of only commas (a spreadsheet's empty row), are skipped anywhere,
+  so the title may be line 1 or come after them; CRLF or CR line ends, a UTF-8 BOM;
+- title and Date lines padded with trailing commas; a Date line saved without its quotes,
+  so that its commas split it over several fields: the fields up to the next "Label:"
+  field are joined back; an underlying name split the same way is joined back too;
+- whole-number strikes, trailing commas on data lines;
+- counts (Volume, Open Interest) with locale grouping, ``75,744,434``, ``1.234``,
+  ``1 234``, ``1'234``, are read as integers (contracts are whole numbers); prices keep
+  '.' as the decimal point: a decimal-comma price (``5498,5``) is quarantined as
+  non_numeric, never misread.
+
 Conventions:
 
 - rows_in counts quotes: 2 per data line (blank lines are not records).
@@ -44,9 +60,13 @@ Conventions:
   given (0 is a legitimate rounded value).
 - A line-level problem (wrong field count, bad expiry or strike, expiry before the quote
   date) quarantines both quotes; a side-level problem (bid/ask/last/...) only that side.
-- The OCC instrument code (ROOT + YYMMDD + C/P + strike x 1000 on 8 digits), when it has
-  that shape, must agree with the line's expiry, strike and side (else bad_instrument).
+- The OCC instrument code (ROOT + YYMMDD + C/P + strike x 1000 on 8 digits, the root
+  possibly padded with spaces), when it has that shape, must agree with the line's expiry,
+  strike, side and root (else bad_instrument).
 - A file with the preamble and no data lines reads as 0 rows (not an error).
+- A Date line that cannot be read stops the file with an error naming file, line, column
+  'Date' and the text, and pointing at the per-source keys ``snapshot_time`` and
+  ``timezone``.
 """
 
 from __future__ import annotations
@@ -56,9 +76,10 @@ import functools
 import re
 from pathlib import Path
 
-from jaxmm.io.chain_rows import (ChainSink, RowError, check_bid_ask, count, csv_fields, fit_fields,
-                                 number, price, split_lines, strike_value, to_utc)
-from jaxmm.io.common import parse_float, read_text
+from jaxmm.io.chain_rows import (ChainSink, RowError, SourceOptions, check_bid_ask, count, csv_fields,
+                                 fit_fields, number, occ_parts, price, split_lines, strike_value)
+from jaxmm.io.common import read_text
+from jaxmm.io.dateline import DateLineError, Stamp, parse_stamp
 from jaxmm.io.errors import InputFileError, Reason
 
 # Header name (lower case) -> canonical key. "Net" (price change) has no CHAINS column.
@@ -74,14 +95,14 @@ _ALIASES = {
 }
 _REQUIRED_SIDE = ("bid", "ask")
 
-# UTC offsets (hours) of the zone abbreviations CBOE and US vendors print.
-_TZ_OFFSETS = {"EDT": -4, "EST": -5, "CDT": -5, "CST": -6, "MDT": -6, "MST": -7,
-               "PDT": -7, "PST": -8, "UTC": 0, "GMT": 0, "Z": 0}
-
-_DATE_LINE = re.compile(
-    r"^\s*date:\s*(?P<date>.+?)\s+(?:at\s+)?(?P<time>\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?)"
-    r"\s*(?P<tz>[a-z]{1,4})?\s*$", re.IGNORECASE)
-_OCC = re.compile(r"^[A-Z0-9.]{1,6}?(\d{6})([CP])(\d{8})$")
+# A "Label:" field of the preamble ("Last:", "Bid:", "Date:"): words, then a colon. A piece
+# of a date split by its commas ("2025 at 6:01 PM EDT") starts with a digit: not a label.
+_LABEL = re.compile(r"^\s*([^\W\d_]+(?: [^\W\d_]+)*)\s*:")
+# A line with nothing but commas, quotes and spaces: a spreadsheet's empty row.
+_BLANK = re.compile(r'^[\s,"]*$')
+_OVERRIDE_HINT = ("; if the stamp cannot be read, set the source's config key snapshot_time "
+                  "(ISO 8601 with offset, e.g. \"2024-11-11T08:02:00-05:00\"), or timezone "
+                  "(IANA name) for a stamp without a zone")
 
 
 # --------------------------------------------------------------------------- preamble
@@ -94,29 +115,35 @@ def _preamble_fields(path, line_no: int, line: str, what: str) -> list[str]:
 
 
 def _labelled(fields: list[str], label: str) -> str | None:
-    """The text after 'Label:' in the field that starts with it (case-insensitive)."""
-    for f in fields:
-        s = f.strip()
-        if s.lower().startswith(label.lower() + ":"):
-            return s[len(label) + 1:].strip()
+    """The text after 'Label:' (case-insensitive) in the fields, with the unlabelled fields
+    after it joined back on ',' (a field that lost its quotes was split by its commas)."""
+    for i, f in enumerate(fields):
+        m = _LABEL.match(f)
+        if m and m[1].lower() == label.lower():
+            parts = [f[m.end():]]
+            for g in fields[i + 1:]:
+                if _LABEL.match(g):
+                    break
+                parts.append(g)
+            return ",".join(parts).rstrip(", \t").strip()
     return None
 
 
 def _labelled_price(path, line_no: int, fields: list[str], label: str, *,
                     required: bool) -> float | None:
     text = _labelled(fields, label)
-    expected = f"'{label}: <price>' with a price " + ("> 0" if required else ">= 0 (or no such field)")
+    expected = f"'{label}: <price>' with a price " + ("> 0" if required else "> 0, or 0 / empty / no such field (not reported)")
     if text is None:
         if required:
             raise InputFileError(path, expected, line=line_no, column=label, found=",".join(fields)[:120])
         return None
     try:
-        value = parse_float(text)
-    except ValueError:
+        value = number(text, label)
+    except RowError:
         raise InputFileError(path, expected, line=line_no, column=label, found=text[:60]) from None
-    if value is None and not required:
-        return None  # "Bid: " with no number: not reported
-    if value is None or value < 0 or (required and value == 0):
+    if not required and not value:
+        return None  # "Bid: " or "Bid: 0": not reported
+    if value is None or value <= 0:
         raise InputFileError(path, expected, line=line_no, column=label, found=text[:60])
     return value
 
@@ -124,53 +151,42 @@ def _labelled_price(path, line_no: int, fields: list[str], label: str, *,
 def _parse_line1(path, line_no: int, line: str) -> tuple[str, float]:
     what = "CBOE line 1 '<underlying>,Last: <price>,Change: <change>'"
     fields = _preamble_fields(path, line_no, line, what)
-    name = fields[0].strip() if fields else ""
+    # The name runs to the first "Label:" field (a name with a comma may have lost its quotes).
+    name_fields = []
+    for f in fields:
+        if _LABEL.match(f):
+            break
+        name_fields.append(f)
+    name = ",".join(name_fields).rstrip(", \t").strip()
     # A preamble that lost line 1 shows the Date line or the column header here instead.
     if not name or name.lower().startswith(("date:", "last:", "expiration")):
         raise InputFileError(path, what, line=line_no, column="underlying", found=line[:120])
     return name, _labelled_price(path, line_no, fields, "Last", required=True)
 
 
-def _parse_date_text(text: str) -> dt.date | None:
-    for fmt in ("%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%Y-%m-%d", "%m/%d/%Y"):
-        try:
-            return dt.datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def _parse_time_text(text: str) -> dt.time | None:
-    s = re.sub(r"\s+", " ", text.replace(".", "")).strip().upper()
-    for fmt in ("%I:%M %p", "%I:%M%p", "%I:%M:%S %p", "%I:%M:%S%p", "%H:%M", "%H:%M:%S"):
-        try:
-            return dt.datetime.strptime(s, fmt).time()
-        except ValueError:
-            continue
-    return None
-
-
-def _parse_line2(path, line_no: int, line: str, tz: dt.tzinfo):
-    """(quote_time UTC, quote_date local, underlying bid, underlying ask) from line 2."""
-    what = "CBOE line 2 'Date: <Month D, YYYY> at <h:mm AM/PM> <TZ>,Bid: <x>,Ask: <y>,...'"
+def _parse_line2(path, line_no: int, line: str, opts: SourceOptions):
+    """(snapshot Stamp, underlying bid, underlying ask) from line 2."""
+    what = "CBOE line 2 'Date: <stamp>,Bid: <x>,Ask: <y>,...'"
     fields = _preamble_fields(path, line_no, line, what)
     text = _labelled(fields, "Date")
-    m = _DATE_LINE.match("Date: " + text) if text is not None else None
-    day = _parse_date_text(m["date"]) if m else None
-    clock = _parse_time_text(m["time"]) if m else None
-    abbr = (m["tz"] or "").upper() if m else ""
-    if day is None or clock is None or (abbr and abbr not in _TZ_OFFSETS and abbr != "ET"):
-        raise InputFileError(path, what + f" (time zones: ET, {', '.join(_TZ_OFFSETS)})",
-                             line=line_no, column="Date", found=(text or line)[:120])
-    zone = dt.timezone(dt.timedelta(hours=_TZ_OFFSETS[abbr])) if abbr in _TZ_OFFSETS else tz
-    try:
-        quote_time = to_utc(dt.datetime.combine(day, clock), zone)
-    except RowError:
-        raise InputFileError(path, "a date and time within years 1-9999", line=line_no,
-                             column="Date", found=text[:120]) from None
+    if opts.snapshot is not None:
+        stamp = opts.snapshot  # the configured snapshot_time replaces the printed stamp
+    elif text is None:
+        raise InputFileError(path, what + _OVERRIDE_HINT, line=line_no, column="Date", found=line[:120])
+    else:
+        stamp = _stamp(path, line_no, text, opts.tz)
     bid = _labelled_price(path, line_no, fields, "Bid", required=False)
     ask = _labelled_price(path, line_no, fields, "Ask", required=False)
-    return quote_time, day, bid, ask
+    return stamp, bid, ask
+
+
+def _stamp(path, line_no: int, text: str, tz) -> Stamp:
+    try:
+        return parse_stamp(text, tz)
+    except DateLineError as err:
+        raise InputFileError(path, f"a snapshot stamp such as 'October 1, 2025 at 6:01 PM EDT' "
+                             f"or '14 March 2026 at 07:34 GMT-4' ({err})" + _OVERRIDE_HINT,
+                             line=line_no, column="Date", found=text[:120]) from None
 
 
 def _parse_header(path, line_no: int, line: str) -> tuple[int, dict, dict, dict]:
@@ -224,15 +240,27 @@ def _expiry(text: str) -> dt.date:
     raise RowError(Reason.BAD_DATE, f"Expiration Date={s[:40]!r}: expected e.g. 'Fri Apr 17 2026'")
 
 
-def _check_instrument(code: str | None, expiry: dt.date, strike: float, right: str, side: str) -> None:
-    m = _OCC.match(code) if code else None
-    if m is None:
+def _line_root(fields: list[str], calls: dict, puts: dict, default: str) -> str:
+    """The option root of a data line: the call symbol's, else the put symbol's, else ``default``."""
+    for cols in (calls, puts):
+        i = cols.get("instrument")
+        parts = occ_parts(fields[i]) if i is not None else None
+        if parts is not None:
+            return parts[0]
+    return default
+
+
+def _check_instrument(code: str | None, expiry: dt.date, strike: float, right: str, root: str,
+                      side: str) -> None:
+    parts = occ_parts(code)
+    if parts is None:
         return  # not an OCC code: kept as given
-    yymmdd, letter, strike8 = m.groups()
-    if (yymmdd != expiry.strftime("%y%m%d") or letter != right
-            or abs(int(strike8) / 1000.0 - strike) > 1e-6):
+    code_root, yymmdd, letter, code_strike = parts
+    if (yymmdd != expiry.strftime("%y%m%d") or letter != right or code_root != root
+            or abs(code_strike - strike) > 1e-6):
         raise RowError(Reason.BAD_INSTRUMENT,
-                       f"{side} instrument {code} does not match expiry {expiry}, strike {strike:g}, right {right}")
+                       f"{side} instrument {code} does not match root {root}, expiry {expiry}, "
+                       f"strike {strike:g}, right {right}")
 
 
 def _side(fields: list[str], cols: dict[str, int], right: str, side: str) -> dict:
@@ -250,8 +278,8 @@ def _side(fields: list[str], cols: dict[str, int], right: str, side: str) -> dic
     return {
         "right": right, "bid": bid, "ask": ask,
         "last": None if last == 0 else last,           # 0 = no trade at CBOE
-        "volume": count(get("volume"), f"{side} Volume"),
-        "open_interest": count(get("open_interest"), f"{side} Open Interest"),
+        "volume": count(get("volume"), f"{side} Volume", grouped=True),
+        "open_interest": count(get("open_interest"), f"{side} Open Interest", grouped=True),
         "vendor_iv": None if iv == 0 else iv,          # 0 = not computed
         "vendor_delta": number(get("delta"), f"{side} Delta"),
         "vendor_gamma": number(get("gamma"), f"{side} Gamma"),
@@ -260,13 +288,14 @@ def _side(fields: list[str], cols: dict[str, int], right: str, side: str) -> dic
 
 
 def _nonblank(lines: list[str], start: int):
-    """(1-based line number, line) of the non-blank lines from index ``start``."""
+    """(1-based line number, line) of the lines from index ``start`` that are not blank
+    (blank: nothing but spaces, commas and quotes)."""
     for i in range(start, len(lines)):
-        if lines[i].strip():
+        if not _BLANK.match(lines[i]):
             yield i + 1, lines[i]
 
 
-def read_file(path: str | Path, sink: ChainSink, tz: dt.tzinfo) -> None:
+def read_file(path: str | Path, sink: ChainSink, opts: SourceOptions) -> None:
     """Read one CBOE download into ``sink`` (file-level problems raise InputFileError)."""
     lines = split_lines(read_text(path))
     body = _nonblank(lines, 0)
@@ -278,11 +307,12 @@ def read_file(path: str | Path, sink: ChainSink, tz: dt.tzinfo) -> None:
         return item
 
     underlying, last_px = _parse_line1(path, *preamble_line("CBOE line 1 '<underlying>,Last: <price>,...'"))
-    quote_time, quote_date, und_bid, und_ask = _parse_line2(
-        path, *preamble_line("CBOE line 2 'Date: <Month D, YYYY> at <h:mm AM/PM> <TZ>,...'"), tz)
+    stamp, und_bid, und_ask = _parse_line2(
+        path, *preamble_line("CBOE line 2 'Date: <stamp>,Bid: <x>,...'"), opts)
     ncols, shared, calls, puts = _parse_header(
         path, *preamble_line("the CBOE column header 'Expiration Date,Calls,...'"))
-    common = {"underlying": underlying, "quote_time": quote_time, "quote_date": quote_date,
+    default_root = opts.root or underlying
+    common = {"underlying": underlying, "quote_time": stamp.utc, "quote_date": stamp.local_date,
               "underlying_price": last_px, "underlying_bid": und_bid, "underlying_ask": und_ask,
               "bid_size": None, "ask_size": None, "inverse": False, "native_currency": "USD"}
 
@@ -292,17 +322,18 @@ def read_file(path: str | Path, sink: ChainSink, tz: dt.tzinfo) -> None:
             fields = fit_fields(csv_fields(line), ncols)
             expiry = _expiry(fields[shared["expiry"]])
             strike = strike_value(fields[shared["strike"]], "Strike")
-            if expiry < quote_date:
-                raise RowError(Reason.EXPIRY_BEFORE_QUOTE, f"expiry {expiry} < quote date {quote_date}")
+            if expiry < stamp.local_date:
+                raise RowError(Reason.EXPIRY_BEFORE_QUOTE, f"expiry {expiry} < quote date {stamp.local_date}")
         except RowError as err:
             sink.reject(line_no, err.reason, err.detail, line, count=2)
             continue
+        root = _line_root(fields, calls, puts, default_root)
         for right, cols, side in (("C", calls, "call"), ("P", puts, "put")):
             try:
                 row = _side(fields, cols, right, side)
-                _check_instrument(row["instrument"], expiry, strike, right, side)
+                _check_instrument(row["instrument"], expiry, strike, right, root, side)
             except RowError as err:
                 sink.reject(line_no, err.reason, err.detail, line)
                 continue
-            row.update(common, expiry=expiry, strike=strike)
+            row.update(common, root=root, expiry=expiry, strike=strike)
             sink.keep(row, line_no, line)

@@ -9,26 +9,53 @@
 - :func:`header_columns`: locate named columns in a CSV header, case-insensitively;
   :func:`csv_header`: find, parse and check the header line of a CSV file;
 - :class:`ChainSink`: collects kept rows column-wise (fast for 100k+ rows), the quarantine,
-  the duplicate check, and one summary per file with ``rows_in == kept + quarantined``.
+  the duplicate check, and one summary per file with ``rows_in == kept + quarantined``;
+- :class:`SourceOptions`: the per-source config a reader needs (timezone, root, snapshot_time);
+- :func:`occ_parts`: root, expiry, right and strike of an OCC option symbol.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import math
 import operator
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
 
 from jaxmm.io.common import ReadResult, parse_float
+from jaxmm.io.dateline import Stamp
 from jaxmm.io.errors import InputFileError, Quarantine, Reason
-from jaxmm.io.schemas import CHAINS
+from jaxmm.io.schemas import CHAINS_READ  # CHAINS less the columns the conventions step adds
 
 UTC = dt.timezone.utc
-_AS_TUPLE = operator.itemgetter(*CHAINS.names)
+
+_AS_TUPLE = operator.itemgetter(*CHAINS_READ.names)
+
+# A thousands-comma number that cannot be a decimal comma: 5,498.5 or 1,234,567.
+_US_GROUPED = re.compile(r"^[+-]?[1-9]\d{0,2}(?:,\d{3})+\.\d*$|^[+-]?[1-9]\d{0,2}(?:,\d{3}){2,}$")
+# A grouped whole number, one separator throughout: 75,744,434  1.234  1 234  1'234.
+_GROUPED_INT = re.compile(r"^[1-9]\d{0,2}([,.' \u00a0\u202f\u2019])\d{3}(?:\1\d{3})*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceOptions:
+    """How to read one source's files (config ``ingest.chains.sources[]``).
+
+    Attributes:
+      tz: zone of naive local times (key ``timezone``).
+      root: option root of quotes whose file gives no option symbol (key ``root``).
+      snapshot: the snapshot instant that replaces a CBOE file's Date line (key
+        ``snapshot_time``), or None.
+    """
+
+    tz: dt.tzinfo
+    root: str | None = None
+    snapshot: Stamp | None = None
 
 
 class RowError(Exception):
@@ -43,7 +70,12 @@ class RowError(Exception):
 # --------------------------------------------------------------------------- fields
 
 def number(value, field: str, *, required: bool = False) -> float | None:
-    """A finite float from a CSV string or a JSON value; None when empty and not required."""
+    """A finite float from a CSV string or a JSON value; None when empty and not required.
+
+    '.' is the decimal point. A comma is read only as a thousands separator where it cannot
+    be a decimal comma: ``5,498.5`` (a '.' follows) or ``1,234,567`` (two groups); any other
+    comma (``5498,5``, ``1,234``) is NON_NUMERIC rather than a guess.
+    """
     if type(value) is str:  # fast path for the common case: a plain decimal string
         try:
             out = float(value)
@@ -58,6 +90,12 @@ def number(value, field: str, *, required: bool = False) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise RowError(Reason.NON_NUMERIC, f"{field}={_show(value)} is not a number")
+    if isinstance(value, str) and "," in value:
+        s = value.strip()
+        if not _US_GROUPED.match(s):
+            raise RowError(Reason.NON_NUMERIC, f"{field}={_show(value)}: ',' is not read as a decimal "
+                           "point (numbers use '.'; thousands commas only as in 5,498.5 or 1,234,567)")
+        value = s.replace(",", "")
     try:
         out = parse_float(value) if isinstance(value, str) else float(value)
     except (ValueError, OverflowError):
@@ -80,11 +118,19 @@ def price(value, field: str, *, required: bool = False) -> float | None:
     return out
 
 
-def count(value, field: str) -> float | None:
+def count(value, field: str, *, grouped: bool = False) -> float | None:
     """A count (volume, open interest, size): a number >= 0 or None.
 
+    With ``grouped`` (counts of whole contracts, as CBOE's), a value with the shape of a
+    grouped integer is read as one whatever the locale's separator: ``75,744,434``,
+    ``1.234``, ``1 234`` (also no-break spaces), ``1'234`` -> integers. Without it (Deribit
+    amounts are fractional: 1.234 is a decimal there) only :func:`number`'s rules apply.
     A negative count is not a number of contracts, so it is reported as NON_NUMERIC.
     """
+    if grouped and isinstance(value, str) and not value.isdigit():  # plain digits: no grouping
+        m = _GROUPED_INT.match(value.strip())
+        if m:
+            return float(re.sub(r"\D", "", m[0]))
     out = number(value, field)
     if out is not None and out < 0:
         raise RowError(Reason.NON_NUMERIC, f"{field}={out:g}: expected a count >= 0")
@@ -126,6 +172,23 @@ def right_code(value: str | None, field: str = "right") -> str:
     if code is None:
         raise RowError(Reason.BAD_RIGHT, f"{field}={_show(value)}: expected C, P, call or put")
     return code
+
+
+# OCC/OSI option symbol: ROOT (1-6 characters; OSI pads it to 6 with spaces) + YYMMDD +
+# C|P + strike x 1000 on 8 digits: SPXW230609C04285000, "SPXW  230609C04285000", AMD1...
+_OCC = re.compile(r"^(?P<root>[A-Z0-9.]{1,6}?) *(?P<yymmdd>\d{6})(?P<right>[CP])(?P<strike8>\d{8})$")
+
+
+def occ_parts(symbol: str | None) -> tuple[str, str, str, float] | None:
+    """(root, yymmdd, right, strike) of an OCC option symbol, or None for another shape.
+
+    >>> occ_parts("SPXW230609C04285000")
+    ('SPXW', '230609', 'C', 4285.0)
+    """
+    m = _OCC.match(symbol.strip().upper()) if symbol else None
+    if m is None:
+        return None
+    return m["root"], m["yymmdd"], m["right"], int(m["strike8"]) / 1000.0
 
 
 def to_utc(local: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
@@ -235,7 +298,8 @@ class ChainSink:
         self.quarantine = Quarantine(dataset="chains")
         self.rows: list[tuple] = []  # kept rows, in CHAINS column order
         self.summary: list[dict] = []
-        # Duplicate key over the whole read: one source, so the key omits it.
+        # Duplicate key over the whole read: a quote's identity at one time (the source is
+        # the same for the whole read, so the key omits it).
         self._seen: set[tuple] = set()
         self._file: str | None = None
         self._rows_in = self._kept = self._quarantined = 0
@@ -255,14 +319,15 @@ class ChainSink:
     def keep(self, row: dict, line: int, raw: str = "") -> None:
         """Keep ``row`` unless it repeats the key of an earlier kept row.
 
-        ``row`` holds every CHAINS field except source, source_file and source_line (set
-        here); a missing field is a reader bug and raises KeyError.
+        ``row`` holds every CHAINS_READ field except source, source_file and source_line
+        (set here); a missing field is a reader bug and raises KeyError. The key is the
+        quote's identity: (quote_time, underlying, root, expiry, strike, right).
         """
-        key = (row["quote_time"], row["expiry"], row["strike"], row["right"])
+        key = (row["quote_time"], row["underlying"], row["root"], row["expiry"], row["strike"], row["right"])
         if key in self._seen:
             self.reject(line, Reason.DUPLICATE_ROW,
-                        f"same quote_time, expiry, strike, right as an earlier row: "
-                        f"{row['expiry']} {row['strike']:g} {row['right']}", raw)
+                        f"same quote_time, underlying, root, expiry, strike, right as an earlier row: "
+                        f"{row['root']} {row['expiry']} {row['strike']:g} {row['right']}", raw)
             return
         self._seen.add(key)
         row["source"], row["source_file"], row["source_line"] = self.source, self._file, line
@@ -278,7 +343,7 @@ class ChainSink:
                              "kept": self._kept, "quarantined": self._quarantined})
 
     def result(self) -> ReadResult:
-        columns = list(zip(*self.rows)) if self.rows else [[] for _ in CHAINS.names]
-        table = pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, CHAINS)],
-                                     schema=CHAINS)
+        columns = list(zip(*self.rows)) if self.rows else [[] for _ in CHAINS_READ]
+        table = pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, CHAINS_READ)],
+                                     schema=CHAINS_READ)
         return ReadResult(table, self.quarantine, self.summary)

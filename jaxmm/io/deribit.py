@@ -1,51 +1,68 @@
-"""Reader for Deribit option book summaries (``public/get_book_summary_by_currency``).
+"""Reader for Deribit option dumps: ``public/get_book_summary_by_currency`` records and
+``public/ticker`` results.
 
-Input: a CSV file with Deribit's field names as header, or a JSON file holding either a
-list of records or the API envelope ``{"result": [...]}``. A JSON record::
+Input: a CSV file with Deribit's field names as header (nested ticker fields flattened as
+``greeks.delta`` / ``greeks_delta``, ``stats.volume`` / ``stats_volume``), or a JSON file
+holding a record, a list of records, a JSON-RPC envelope ``{"jsonrpc": "2.0", "result":
+<record or list>}``, a list of envelopes, or one envelope per line (JSON lines). A book
+summary record::
 
     {"instrument_name": "BTC-26JUN26-100000-C", "bid_price": 0.24, "ask_price": 0.245,
-     "last": 0.247, "mark_iv": 45.36, "underlying_price": 116076.41, "volume": 0,
-     "open_interest": 1.2, "base_currency": "BTC", "quote_currency": "BTC", "creation_timestamp": 1752013414221}
+     "mid_price": 0.2425, "mark_price": 0.2423, "last": 0.247, "mark_iv": 45.36,
+     "underlying_price": 116076.41, "estimated_delivery_price": 108887.0, "interest_rate": 0,
+     "volume": 0, "open_interest": 1.2, "base_currency": "BTC", "quote_currency": "BTC",
+     "creation_timestamp": 1752013414221}
 
-The same as CSV::
+A ticker result::
 
-    instrument_name,bid_price,ask_price,last,mark_iv,underlying_price,volume,open_interest,creation_timestamp
-    BTC-26JUN26-100000-C,0.24,0.245,0.247,45.36,116076.41,0,1.2,1752013414221
+    {"instrument_name": "BTC-26JUN26-100000-C", "timestamp": 1752013414221, "state": "open",
+     "best_bid_price": 0.24, "best_ask_price": 0.245, "best_bid_amount": 12.5,
+     "best_ask_amount": 3.1, "mark_price": 0.2423, "mark_iv": 45.36, "bid_iv": 44.9,
+     "ask_iv": 45.8, "last_price": 0.247, "underlying_price": 116076.41,
+     "underlying_index": "BTC-26JUN26", "index_price": 108887.0, "open_interest": 1.2,
+     "greeks": {"delta": 0.61, "gamma": 1e-05, "vega": 412.3, "theta": -31.2, "rho": 480.1},
+     "stats": {"volume": 4.2, "price_change": 1.3, "low": 0.23, "high": 0.25}}
 
-Mapping to ``schemas.CHAINS``:
+Mapping to ``schemas.CHAINS`` (where two names are given, the first non-empty one wins):
 
-========================  ==================================================================
-instrument_name           instrument; COIN[_QUOTE]-DMMMYY-STRIKE-C|P gives expiry, strike
-                          ('d' is a decimal point: XRP_USDC-30MAY25-2d2-C has strike 2.2)
-                          and right; anything else (futures, perpetuals) -> bad_instrument
-creation_timestamp        quote_time (ms since the epoch, UTC). Else a ``timestamp`` column:
-                          a number (unit by size: s, ms, us or ns) or an ISO datetime (naive
-                          = UTC). quote_date is the UTC date
-bid_price, ask_price      bid_native, ask_native; bid, ask = native x usd_rate
-last                      last = native x usd_rate
-underlying_price          underlying_price; else estimated_delivery_price
-mark_iv                   vendor_iv = mark_iv / 100 (Deribit quotes percent)
-delta, gamma / greeks     vendor_delta, vendor_gamma (ticker records), else null
-volume, open_interest     same names (contracts)
-best_bid_amount, best_ask_amount
-                          bid_size, ask_size (ticker records), else null
-base_currency             underlying (else the coin of instrument_name)
-========================  ==================================================================
+================================  ==========================================================
+instrument_name                   instrument; COIN[_QUOTE]-DMMMYY-STRIKE-C|P gives expiry,
+                                  strike ('d' is a decimal point: XRP_USDC-30MAY25-2d2-C has
+                                  strike 2.2) and right; anything else (futures, perpetuals)
+                                  -> bad_instrument. root = COIN[_QUOTE] (BTC, BTC_USDC): an
+                                  inverse and a linear option on one coin are two contracts
+creation_timestamp | timestamp    quote_time: ms since the epoch, UTC (``timestamp``: a
+                                  number, unit by size: s, ms, us or ns; or an ISO datetime,
+                                  naive = UTC). quote_date is the UTC date
+bid_price | best_bid_price        bid_native; bid = native x usd_rate
+ask_price | best_ask_price        ask_native; ask = native x usd_rate
+last | last_price                 last = native x usd_rate
+underlying_price                  underlying_price; else estimated_delivery_price, else
+                                  index_price
+mark_iv                           vendor_iv = mark_iv / 100 (Deribit quotes IVs in percent)
+greeks.delta, greeks.gamma        vendor_delta, vendor_gamma (also plain delta, gamma)
+volume | stats.volume             volume; open_interest: open_interest
+best_bid_amount, best_ask_amount  bid_size, ask_size
+base_currency                     underlying (else the coin of instrument_name)
+================================  ==========================================================
+
+Ignored: mid_price, mark_price, bid_iv, ask_iv, interest_rate, underlying_index, state,
+the other greeks and stats, and any other field.
 
 Currency: an option is *inverse* (quoted in the coin) when quote_currency equals the base
 coin; without a quote_currency field, when the instrument name has no ``_QUOTE`` part and
 the coin is BTC or ETH. Inverse prices are converted with usd_rate = underlying_price
-(fallback estimated_delivery_price; neither -> missing_field); inverse=True,
-native_currency=coin. Linear options (quote USDC, USDT or USD, e.g. ``SOL_USDC-...``) are
-taken 1:1 as USD; inverse=False, native_currency=the quote currency. A quote_currency
-that contradicts the instrument name, or an unknown one, is bad_instrument.
+(fallbacks above; none -> missing_field); inverse=True, native_currency=coin. Linear
+options (quote USDC, USDT or USD, e.g. ``SOL_USDC-...``) are taken 1:1 as USD;
+inverse=False, native_currency=the quote currency. A quote_currency that contradicts the
+instrument name, or an unknown one, is bad_instrument.
 
 Conventions: a null bid (no bids) is bid 0; a null ask (no offers) is quarantined as
 zero_ask, like an ask of 0 (no offer, no usable quote). Options expire at 08:00 UTC on
-the expiry date: a quote at or after that instant is expiry_before_quote. ``mark_price``
-and the other Deribit fields are ignored. rows_in counts records; source_line is the
-1-based physical line for CSV and the 1-based record number for JSON. An empty list
-reads as 0 rows.
+the expiry date: a quote at or after that instant is expiry_before_quote. Counts are
+amounts in contracts and may be fractional (no thousands grouping is read). rows_in counts
+records; source_line is the 1-based physical line for CSV and JSON lines, the 1-based
+record number for other JSON. An empty list reads as 0 rows.
 """
 
 from __future__ import annotations
@@ -56,17 +73,28 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-from jaxmm.io.chain_rows import (UTC, ChainSink, RowError, check_bid_ask, count, csv_fields,
-                                 csv_header, fit_fields, number, price, split_lines,
+from jaxmm.io.chain_rows import (UTC, ChainSink, RowError, SourceOptions, check_bid_ask, count,
+                                 csv_fields, csv_header, fit_fields, number, price, split_lines,
                                  strike_value)
 from jaxmm.io.common import read_text
 from jaxmm.io.errors import InputFileError, Reason
 
-REQUIRED = ("instrument_name", "bid_price", "ask_price")
-TIMESTAMPS = ("creation_timestamp", "timestamp")  # one of them is required
-OPTIONAL = ("last", "mark_price", "mark_iv", "underlying_price", "estimated_delivery_price",
-            "volume", "open_interest", "base_currency", "quote_currency", "delta", "gamma",
-            "best_bid_amount", "best_ask_amount") + TIMESTAMPS
+# Canonical field -> Deribit names, first non-empty wins (book summary name first, ticker next).
+FIELDS = {
+    "bid": ("bid_price", "best_bid_price"),
+    "ask": ("ask_price", "best_ask_price"),
+    "time": ("creation_timestamp", "timestamp"),
+    "last": ("last", "last_price"),
+    "volume": ("volume", "stats.volume", "stats_volume"),
+    "delta": ("delta", "greeks.delta", "greeks_delta"),
+    "gamma": ("gamma", "greeks.gamma", "greeks_gamma"),
+}
+REQUIRED = ("instrument_name",)
+REQUIRED_ANY = ("bid", "ask", "time")  # one name of each of these FIELDS groups
+OPTIONAL = tuple(n for names in FIELDS.values() for n in names) + (
+    "mark_iv", "underlying_price", "estimated_delivery_price", "index_price", "open_interest",
+    "base_currency", "quote_currency", "best_bid_amount", "best_ask_amount")
+_NESTED = ("greeks", "stats")  # ticker sub-objects, flattened to "greeks.delta" ...
 INVERSE_COINS = ("BTC", "ETH")
 LINEAR_QUOTES = ("USDC", "USDT", "USD")
 EXPIRY_TIME = dt.time(8, 0)
@@ -80,12 +108,22 @@ _MONTHS = {m: i + 1 for i, m in enumerate(
 
 # --------------------------------------------------------------------------- records
 
+def _missing_group(names: set[str]) -> str | None:
+    """The first FIELDS group of REQUIRED_ANY with none of its names in ``names``."""
+    for key in REQUIRED_ANY:
+        if not names & set(FIELDS[key]):
+            return key
+    return None
+
+
 def _csv_records(path, lines: list[str]) -> Iterator[tuple[int, dict | RowError, str]]:
     header_no, header_line, header, cols, numbered = csv_header(
         path, lines, REQUIRED, OPTIONAL, "Deribit", "a Deribit CSV header line")
-    if not any(t in cols for t in TIMESTAMPS):
-        raise InputFileError(path, "a Deribit header with column 'creation_timestamp' or 'timestamp'",
-                             line=header_no, column="creation_timestamp", found=header_line[:200])
+    missing = _missing_group(set(cols))
+    if missing is not None:
+        names = FIELDS[missing]
+        raise InputFileError(path, "a Deribit header with column " + " or ".join(map(repr, names)),
+                             line=header_no, column=names[0], found=header_line[:200])
     for line_no, line in numbered:
         try:
             fields = fit_fields(csv_fields(line), len(header))
@@ -95,34 +133,88 @@ def _csv_records(path, lines: list[str]) -> Iterator[tuple[int, dict | RowError,
         yield line_no, {name: fields[i] for name, i in cols.items()}, line
 
 
-def _json_records(path, text: str) -> Iterator[tuple[int, dict | RowError, str]]:
+def _load(path, text: str) -> tuple[object, list | None]:
+    """(the JSON document, None), or (None, [(line number, document, line)]) for JSON lines."""
     try:
-        data = json.loads(text)
+        return json.loads(text), None
     except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":  # several documents: JSON lines, one document a line
+            return None, [(n, _line_document(line), line)
+                          for n, line in enumerate(split_lines(text), start=1) if line.strip()]
         raise InputFileError(path, "valid JSON", line=exc.lineno, column=f"char {exc.colno}",
                              found=exc.msg) from None
     except (ValueError, RecursionError) as exc:  # e.g. an integer of > 4300 digits
         raise InputFileError(path, "valid JSON", line=1, found=str(exc)[:120]) from None
-    if isinstance(data, dict) and "result" in data:
-        data = data["result"]
-    if not isinstance(data, list):
-        found = str(data.get("error"))[:120] if isinstance(data, dict) and "error" in data else type(data).__name__
-        raise InputFileError(path, 'a JSON list of book summaries or {"result": [...]}', line=1, found=found)
-    keys = {str(k).strip().lower() for rec in data if isinstance(rec, dict) for k in rec}
-    if data:
-        for name in REQUIRED:
-            if name not in keys:
-                raise InputFileError(path, f"Deribit records with field {name!r}", line=1, column=name)
-        if not keys & set(TIMESTAMPS):
-            raise InputFileError(path, "Deribit records with 'creation_timestamp' or 'timestamp'",
-                                 line=1, column="creation_timestamp")
-    for n, rec in enumerate(data, start=1):
-        raw = _dump(rec)
-        if not isinstance(rec, dict):
+
+
+def _line_document(line: str):
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return RowError(Reason.WRONG_FIELD_COUNT, "line is not a JSON document")
+
+
+def _unwrap(doc):
+    """The records of one JSON document: a record, a list, an envelope, a list of envelopes."""
+    if isinstance(doc, dict) and "result" in doc:
+        doc = doc["result"]
+    if isinstance(doc, dict):
+        return [doc]
+    if isinstance(doc, list):
+        out = []
+        for item in doc:
+            out.extend(_unwrap(item) if isinstance(item, dict) and "result" in item else [item])
+        return out
+    return [doc]
+
+
+def _flat(rec: dict) -> dict:
+    """Keys stripped and lower-cased; the ticker's greeks / stats objects flattened."""
+    out = {}
+    for k, v in rec.items():
+        key = str(k).strip().lower()
+        if key in _NESTED and isinstance(v, dict):
+            out.update({f"{key}.{str(kk).strip().lower()}": vv for kk, vv in v.items()})
+        else:
+            out[key] = v
+    return out
+
+
+def _json_records(path, text: str) -> Iterator[tuple[int, dict | RowError, str]]:
+    data, lines = _load(path, text)
+    if lines is not None:
+        numbered = [(n, rec, line) for n, doc, line in lines
+                    for rec in ([doc] if isinstance(doc, RowError) else _unwrap(doc))]
+    else:
+        if isinstance(data, dict) and "result" not in data and "instrument_name" not in data:
+            found = str(data.get("error"))[:120] if "error" in data else "an object without 'result'"
+            raise InputFileError(path, 'Deribit records: a record, a list of them or {"result": ...}',
+                                 line=1, found=found)
+        if isinstance(data, dict) and "result" in data and not isinstance(data["result"], (dict, list)):
+            raise InputFileError(path, 'a JSON-RPC "result" holding a record or a list of records',
+                                 line=1, found=type(data["result"]).__name__)
+        if not isinstance(data, (dict, list)):
+            raise InputFileError(path, "a JSON object or list of Deribit records", line=1,
+                                 found=type(data).__name__)
+        numbered = [(n, rec, None) for n, rec in enumerate(_unwrap(data), start=1)]
+    keys = {k for _, rec, _ in numbered if isinstance(rec, dict) for k in _flat(rec)}
+    if numbered:
+        if "instrument_name" not in keys:
+            raise InputFileError(path, "Deribit records with field 'instrument_name'", line=1,
+                                 column="instrument_name")
+        missing = _missing_group(keys)
+        if missing is not None:
+            names = FIELDS[missing]
+            raise InputFileError(path, "Deribit records with field " + " or ".join(map(repr, names)),
+                                 line=1, column=names[0])
+    for n, rec, line in numbered:
+        if isinstance(rec, RowError):
+            yield n, rec, line
+        elif not isinstance(rec, dict):
             yield n, RowError(Reason.WRONG_FIELD_COUNT,
-                              f"record is a JSON {type(rec).__name__}, expected an object"), raw
-            continue
-        yield n, {str(k).strip().lower(): v for k, v in rec.items()}, raw
+                              f"record is a JSON {type(rec).__name__}, expected an object"), _dump(rec)
+        else:
+            yield n, _flat(rec), _dump(rec)
 
 
 def _dump(rec) -> str:
@@ -140,6 +232,15 @@ def _text(rec: dict, key: str) -> str | None:
         return None
     s = (v if isinstance(v, str) else str(v)).strip()
     return s or None
+
+
+def _get(rec: dict, key: str):
+    """The first non-empty value among the names of FIELDS[key] (None when all are empty)."""
+    for name in FIELDS[key]:
+        v = rec.get(name)
+        if v is not None and not (isinstance(v, str) and not v.strip()):
+            return v
+    return None
 
 
 def _instrument(name: str | None):
@@ -169,7 +270,7 @@ def _from_epoch(value: float, unit_us: float, field: str, raw) -> dt.datetime:
 
 def _quote_time(rec: dict) -> dt.datetime:
     """creation_timestamp (ms), else timestamp (epoch in s/ms/us/ns by size, or ISO)."""
-    for key in TIMESTAMPS:
+    for key in FIELDS["time"]:
         raw = rec.get(key)
         try:
             value = number(raw, key)
@@ -224,14 +325,6 @@ def _positive(rec: dict, key: str) -> float | None:
     return v
 
 
-def _greek(rec: dict, key: str) -> float | None:
-    greeks = rec.get("greeks")
-    value = rec.get(key)
-    if value is None and isinstance(greeks, dict):
-        value = greeks.get(key)
-    return number(value, key)
-
-
 def _row(rec: dict) -> dict:
     name = _text(rec, "instrument_name")
     coin, name_quote, expiry, strike, right = _instrument(name)
@@ -240,43 +333,45 @@ def _row(rec: dict) -> dict:
         raise RowError(Reason.EXPIRY_BEFORE_QUOTE,
                        f"expiry {expiry} 08:00 UTC <= quote_time {quote_time:%Y-%m-%d %H:%M}")
     native, inverse = _currencies(rec, coin, name_quote)
-    bid_n = price(rec.get("bid_price"), "bid_price")
-    ask_n = price(rec.get("ask_price"), "ask_price")
+    bid_n = price(_get(rec, "bid"), "bid_price")
+    ask_n = price(_get(rec, "ask"), "ask_price")
     if ask_n is None:
         raise RowError(Reason.ZERO_ASK, "ask_price is null (no offer)")
     bid_n = 0.0 if bid_n is None else bid_n  # null bid = no bids
     check_bid_ask(bid_n, ask_n)
-    last_n = price(rec.get("last"), "last")
-    und = _positive(rec, "underlying_price")
-    edp = _positive(rec, "estimated_delivery_price")
-    und = und if und is not None else edp
+    last_n = price(_get(rec, "last"), "last")
+    und = None
+    for key in ("underlying_price", "estimated_delivery_price", "index_price"):
+        und = _positive(rec, key) if und is None else und
     if inverse and und is None:
-        raise RowError(Reason.MISSING_FIELD, f"underlying_price and estimated_delivery_price empty: "
-                       f"cannot convert {coin} prices to USD")
+        raise RowError(Reason.MISSING_FIELD, f"underlying_price, estimated_delivery_price and index_price "
+                       f"empty: cannot convert {coin} prices to USD")
     rate = und if inverse else 1.0
     iv = number(rec.get("mark_iv"), "mark_iv")
     return {
-        "underlying": coin, "quote_time": quote_time, "quote_date": quote_time.date(),
+        "underlying": coin, "root": name.upper().split("-", 1)[0],
+        "quote_time": quote_time, "quote_date": quote_time.date(),
         "expiry": expiry, "strike": strike, "right": right,
         "bid": bid_n * rate, "ask": ask_n * rate,
         "last": None if last_n is None else last_n * rate,
-        "volume": count(rec.get("volume"), "volume"),
+        "volume": count(_get(rec, "volume"), "volume"),
         "open_interest": count(rec.get("open_interest"), "open_interest"),
         "bid_size": count(rec.get("best_bid_amount"), "best_bid_amount"),
         "ask_size": count(rec.get("best_ask_amount"), "best_ask_amount"),
         "underlying_price": und, "underlying_bid": None, "underlying_ask": None,
-        "vendor_iv": None if iv is None else iv / 100.0,
-        "vendor_delta": _greek(rec, "delta"), "vendor_gamma": _greek(rec, "gamma"),
+        "vendor_iv": None if iv is None else iv / 100.0,  # Deribit: percent
+        "vendor_delta": number(_get(rec, "delta"), "delta"),
+        "vendor_gamma": number(_get(rec, "gamma"), "gamma"),
         "inverse": inverse, "native_currency": native,
         "bid_native": bid_n, "ask_native": ask_n, "instrument": name,
     }
 
 
-def read_file(path: str | Path, sink: ChainSink, tz: dt.tzinfo) -> None:
-    """Read one Deribit CSV or JSON file into ``sink``. ``tz`` is unused (Deribit is UTC)."""
+def read_file(path: str | Path, sink: ChainSink, opts: SourceOptions) -> None:
+    """Read one Deribit CSV or JSON file into ``sink``. Times are UTC: ``opts`` is unused."""
     text = read_text(path)
     stripped = text.lstrip()
-    is_json = Path(path).suffix.lower() == ".json" or stripped[:1] in ("[", "{")
+    is_json = Path(path).suffix.lower() in (".json", ".jsonl") or stripped[:1] in ("[", "{")
     records = _json_records(path, text) if is_json else _csv_records(path, split_lines(text))
     for line_no, rec, raw in records:
         sink.take(1)
