@@ -13,7 +13,7 @@ from hypothesis import given, settings
 
 from _io_corruption import corrupted, data_lines
 from jaxmm.io.errors import InputFileError, Reason
-from jaxmm.io.futures import (business_days_between, continuous_tenors, read_settlements,
+from jaxmm.io.futures import (continuous_tenors, read_settlements,
                               read_wide_curve)
 from jaxmm.io.schemas import FUTURES_CONTRACTS, FUTURES_TENORS
 
@@ -218,13 +218,25 @@ def test_no_return_mixes_two_contracts():
 
 
 def test_business_days_to_expiry(tenors):
-    assert tenors[(12, 1)]["business_days_to_expiry"] == 5        # Fri 12 -> Fri 19: 15..19
+    """NYSE sessions (the default calendar): Mon 2024-01-15 (MLK Day) and Mon 2024-02-19
+    (Washington's Birthday) are holidays; with calendar None, Mon-Fri days."""
+    assert tenors[(12, 1)]["business_days_to_expiry"] == 4        # Fri 12 -> Fri 19: 16..19 (15th closed)
     assert tenors[(16, 1)]["business_days_to_expiry"] == 3        # 17, 18, 19
-    assert tenors[(17, 1)]["business_days_to_expiry"] == 24       # B: Jan 18 .. Feb 20
+    assert tenors[(17, 1)]["business_days_to_expiry"] == 23       # B: Jan 18 .. Feb 20 less Feb 19
     assert tenors[(17, 1)]["expiry"] == D(2024, 2, 20)
-    days = business_days_between(np.array(["2024-01-12", "2024-01-13", "2024-01-19", "2024-01-19"], "datetime64[D]"),
-                                 np.array(["2024-01-15", "2024-01-15", "2024-01-19", "2024-01-18"], "datetime64[D]"))
-    assert days.tolist() == [1, 1, 0, -1]                          # Fri->Mon, Sat->Mon, same day, backwards
+    mon_fri = {(r["date"].day, r["tenor"]): r["business_days_to_expiry"]
+               for r in continuous_tenors(contracts_table(), 3, 2, calendar=None).to_pylist()}
+    assert (mon_fri[(12, 1)], mon_fri[(16, 1)], mon_fri[(17, 1)]) == (5, 3, 24)
+
+
+def test_roll_counts_exchange_sessions():
+    """A expires Tue 2024-01-16, the day after MLK Day: with a 1-session roll it leaves M1
+    after Thu 11th on the NYSE calendar (Fri 12 -> Tue 16 is one session) but after Fri
+    12th counting Mon-Fri (two days)."""
+    prices = {"A": (D(2024, 1, 16), {11: 70.0, 12: 70.1}), "B": (D(2024, 2, 20), {11: 72.0, 12: 72.1})}
+    front = {cal: {r["date"].day: r["contract"] for r in continuous_tenors(contracts_table(prices), 1, 1, cal)
+                   .to_pylist()} for cal in ("XNYS", None)}
+    assert front == {"XNYS": {11: "A", 12: "B"}, None: {11: "A", 12: "A"}}
 
 
 def test_roll_zero_leaves_on_expiry_day():

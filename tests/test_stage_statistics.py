@@ -299,7 +299,8 @@ def test_vol_premium_index_and_chain_rows():
     daily = _daily(np.random.default_rng(4))
     frame = stage._vol_frame(daily, SERIES[:1])
     day = _dates(120)[60]
-    forwards = pd.DataFrame({"source": "chain", "quote_date": [day, day, _dates(120)[-1] + pd.Timedelta(days=30)],
+    forwards = pd.DataFrame({"source": "chain", "root": "X",
+                             "quote_date": [day, day, _dates(120)[-1] + pd.Timedelta(days=30)],
                              "expiry": [day + pd.Timedelta(days=30), day + pd.Timedelta(days=90), day],
                              "t": [30 / 365, 90 / 365, 0.1], "atm_iv": [0.22, 0.25, 0.3]})
     section = {"window": 21, "annualisation": 252, "chains": [{"chain_source": "chain",
@@ -327,10 +328,10 @@ def test_vol_premium_chain_atm_from_the_svi_fits():
     frame = stage._vol_frame(daily, SERIES[:1])
     day = _dates(120)[60]
     expiries = [day + pd.Timedelta(days=30), day + pd.Timedelta(days=90)]
-    forwards = pd.DataFrame({"source": "chain", "underlying": "U", "quote_date": [day, day], "expiry": expiries,
-                             "t": [30 / 365, 90 / 365], "atm_iv": [0.22, 0.25]})
-    svi = pd.DataFrame({"source": ["chain"], "underlying": ["U"], "quote_date": [day], "expiry": [expiries[0]],
-                        "jw_v": [0.0576]})
+    forwards = pd.DataFrame({"source": "chain", "underlying": "U", "root": "X", "quote_date": [day, day],
+                             "expiry": expiries, "t": [30 / 365, 90 / 365], "atm_iv": [0.22, 0.25]})
+    svi = pd.DataFrame({"source": ["chain"], "underlying": ["U"], "root": ["X"], "quote_date": [day],
+                        "expiry": [expiries[0]], "jw_v": [0.0576]})
     section = {"window": 21, "annualisation": 252, "chains": [{"chain_source": "chain",
                                                                  "spot": {"source": "s", "field": "spot"}}]}
     chain = stage.vol_premium(frame, forwards, daily, section, svi)
@@ -389,7 +390,7 @@ def test_effective_deltas_closed_form_and_the_seed_example():
     seed prints 2 digits; closed form delta + vega sigma slope / F)."""
     strikes = np.array([680.0, 695.0, 710.0])
     t = 31 / 365
-    quotes = pd.DataFrame({"source": "spy", "underlying": "SPY", "quote_date": _dates(1)[0],
+    quotes = pd.DataFrame({"source": "spy", "underlying": "SPY", "root": "SPY", "quote_date": _dates(1)[0],
                            "expiry": _dates(1)[0], "strike": np.r_[strikes, 695.0], "right": ["C", "C", "C", "P"],
                            "forward": 695.0, "discount": 1.0, "t": t, "mid_iv": [0.14, 0.124, 0.11, 0.124],
                            "quote_status": ["ok", "ok", "ok", "ok"]})
@@ -444,12 +445,13 @@ def test_event_vol_reproduces_the_seed():
 
 def test_run_writes_every_table_with_its_schema(tenors, tmp_path, repo):
     daily = _daily(np.random.default_rng(7))
-    quotes = pd.DataFrame({"source": "c", "underlying": "U", "quote_date": _dates(1)[0], "expiry": _dates(2)[1],
-                           "strike": [100.0], "right": ["C"], "forward": 101.0, "discount": 0.99, "t": 0.1,
+    quotes = pd.DataFrame({"source": "c", "underlying": "U", "root": "X", "quote_date": _dates(1)[0],
+                           "expiry": _dates(2)[1], "strike": [100.0], "right": ["C"], "forward": 101.0,
+                           "discount": 0.99, "t": 0.1,
                            "log_moneyness": [math.log(100 / 101)], "mid_iv": [0.2], "delta": [0.5], "vega": [12.0],
                            "quote_status": ["ok"]})
-    forwards = pd.DataFrame({"source": ["c"], "quote_date": [_dates(1)[0]], "expiry": [_dates(2)[1]], "t": [0.1],
-                             "atm_iv": [0.2]})
+    forwards = pd.DataFrame({"source": ["c"], "root": ["X"], "quote_date": [_dates(1)[0]], "expiry": [_dates(2)[1]],
+                             "t": [0.1], "atm_iv": [0.2]})
     inputs = {}
     for name, frame in (("tenors", tenors[tenors["source"] == "a"]), ("daily", daily), ("forwards", forwards),
                         ("quotes", quotes)):

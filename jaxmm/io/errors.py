@@ -30,6 +30,7 @@ class Reason(str, enum.Enum):
     WRONG_FIELD_COUNT = "wrong_field_count"    # a CSV line with too few/many fields
     NOT_LISTED = "not_listed"                  # futures settle for a contract with no known expiry
     INCONSISTENT_EXPIRY = "inconsistent_expiry"  # a contract's expiry differs from its first kept row's
+    EXPIRED = "expired"                        # the expiry settled at or before the quote's as-of time
 
 
 class InputFileError(ValueError):

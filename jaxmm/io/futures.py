@@ -50,6 +50,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from jaxmm.io.common import ReadResult
+from jaxmm.io.conventions import sessions_between
 from jaxmm.io.errors import InputFileError, Quarantine, Reason
 from jaxmm.io.schemas import FUTURES_CONTRACTS, FUTURES_TENORS
 from jaxmm.io.tabular import (DATE_FORMATS, CsvText, Record, check_unique, csv_paths,
@@ -353,39 +354,29 @@ def _wide_table(obs: list[tuple[dt.date, int, float]], source: str) -> pa.Table:
 
 # --------------------------------------------------------------------------- continuous
 
-def business_days_between(start, end) -> np.ndarray:
-    """Mon-Fri days in ``(start, end]`` (negative when end < start); exchange holidays
-    are not excluded. Arrays of ``datetime64[D]`` (or anything numpy converts)."""
-    start = np.asarray(start, dtype="datetime64[D]")
-    end = np.asarray(end, dtype="datetime64[D]")
-    one = np.timedelta64(1, "D")
-    # numpy counts [begin, end); for end < begin it negates a shifted range, so order
-    # the bounds ourselves: -(Mon-Fri days in (end, start]) when end < start.
-    lo, hi = np.minimum(start, end), np.maximum(start, end)
-    count = np.busday_count(lo + one, hi + one)
-    return np.where(end < start, -count, count)
-
-
-def continuous_tenors(contracts: pa.Table, n_tenors: int, roll_business_days: int) -> pa.Table:
+def continuous_tenors(contracts: pa.Table, n_tenors: int, roll_business_days: int,
+                      calendar: str | None = "XNYS") -> pa.Table:
     """Constant-index continuous tenors M1..Mn from per-contract settlements.
 
     On each date d (per source), the live contracts are those settling on d with
     ``business_days_to_expiry(d) > roll_business_days``, i.e. whose roll date (expiry minus
-    ``roll_business_days`` Mon-Fri days) is strictly after d; sorted by expiry (then code),
-    the i-th is Mi. With ``roll_business_days=0`` a contract leaves M1 on its expiry day.
+    ``roll_business_days`` exchange sessions) is strictly after d; sorted by expiry (then
+    code), the i-th is Mi. With ``roll_business_days=0`` a contract leaves M1 on its expiry day.
 
     ``log_return`` of Mi on d is ``log(settle_d(c) / settle_prev(c))`` for the contract c
     in Mi on d, prev being the previous date in ``contracts`` on which c settled (whether
     or not c was in Mi then; null when c has no earlier settle). It never mixes two
     contracts: on a roll date it is the new contract's own one-day return.
     ``rolled`` is true on the first date a new contract occupies Mi (false on the tenor's
-    first date). ``business_days_to_expiry`` = Mon-Fri days in ``(d, expiry]``.
+    first date). ``business_days_to_expiry`` = sessions of ``calendar`` in ``(d, expiry]``
+    (``jaxmm.io.conventions.sessions_between``: holidays excluded; Mon-Fri days when None).
     A date with fewer than i live contracts has no Mi row.
 
     Args:
       contracts: a ``FUTURES_CONTRACTS`` table (unique per source, date, contract).
       n_tenors: n >= 1, the number of tenors built.
       roll_business_days: k >= 0.
+      calendar: exchange_calendars code of the business days (None: Monday-Friday).
 
     Returns:
       A ``FUTURES_TENORS`` table sorted by (source, date, tenor).
@@ -412,7 +403,7 @@ def continuous_tenors(contracts: pa.Table, n_tenors: int, roll_business_days: in
     settle = contracts.column("settle").to_numpy().astype(np.float64)
 
     log_ret = _own_contract_returns(src, con, date, settle, codes)
-    bdte = business_days_between(date, expiry)
+    bdte = sessions_between(calendar, date, expiry)
     live = np.flatnonzero(bdte > roll_business_days)
 
     # Rank live contracts by expiry (then code) within each (source, date).

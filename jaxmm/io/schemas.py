@@ -18,9 +18,23 @@ UTC_US = pa.timestamp("us", tz="UTC")
 CHAINS = pa.schema([
     _f("source", pa.string(), "name of the chain source in config.yaml (ingest.chains[].name)", False),
     _f("underlying", pa.string(), "underlying symbol or description, as the vendor gives it", False),
-    _f("quote_time", UTC_US, "time of the snapshot (UTC)", False),
-    _f("quote_date", pa.date32(), "trading date of the snapshot, in the exchange's time zone", False),
+    _f("root", pa.string(), "option root / series (SPX, SPXW, NDXP, AMD1, BTC, BTC_USDC ...): from the option symbol, else the source's configured root, else the underlying", False),
+    _f("quote_time", UTC_US, "as-of time of the quote (UTC), from which t runs: the download time if inside the "
+       "session, else the close of the last session at or before it (see snapshot)", False),
+    _f("download_time", UTC_US, "time the file was taken (UTC), as printed in or given by it", False),
+    _f("snapshot", pa.string(), "'in_session' (as-of = download time), 'after_close', 'before_open', 'closed_day' "
+       "(weekend, holiday, special closure): as-of = the last session's close; 'continuous' (24/7 venue, no "
+       "calendar: as-of = download time)", False),
+    _f("quote_date", pa.date32(), "date of the as-of session, in the exchange's time zone (no calendar: the "
+       "download date in the settlement time zone)", False),
     _f("expiry", pa.date32(), "option expiry date", False),
+    _f("settlement_time", UTC_US, "when the expiry settles (UTC), by venue and root (see settlement)", False),
+    _f("settlement", pa.string(), "'AM' (the session's open on the expiry date: 09:30 New York, SPX monthlies, "
+       "NDX, RUT, VIX ...), 'PM' (its close: 16:00 New York, the early close on early-close days) or 'fixed' (a "
+       "configured HH:MM, e.g. Deribit 08:00 UTC)", False),
+    _f("expiry_flag", pa.string(), "'ok' or 'expiry_not_a_session' (the expiry date is not a trading day of the "
+       "calendar: AM/PM settle at the last session before it)", False),
+    _f("calendar", pa.string(), "exchange_calendars code of the source's calendar (e.g. XNYS; null: 24/7 venue)"),
     _f("strike", pa.float64(), "strike, in the price currency (USD)", False),
     _f("right", pa.string(), "'C' call or 'P' put", False),
     _f("bid", pa.float64(), "bid price in USD (0 = no bid)", False),
@@ -44,6 +58,13 @@ CHAINS = pa.schema([
     _f("source_file", pa.string(), "input file the row came from", False),
     _f("source_line", pa.int64(), "1-based line (or record) number in source_file", False),
 ])
+
+# The columns jaxmm.io.conventions.apply adds; the readers write the others (CHAINS_READ),
+# with the download time in quote_time.
+CONVENTION_COLUMNS = ("download_time", "snapshot", "settlement_time", "settlement", "expiry_flag", "calendar")
+CHAINS_READ = pa.schema([
+    _f("quote_time", UTC_US, "time the file was taken (UTC): the download time", False) if f.name == "quote_time" else f
+    for f in CHAINS if f.name not in CONVENTION_COLUMNS])
 
 QUARANTINE = pa.schema([
     _f("dataset", pa.string(), "'chains', 'futures' or 'daily'", False),
@@ -75,7 +96,8 @@ FUTURES_TENORS = pa.schema([
     _f("settle", pa.float64(), "settlement price", False),
     _f("log_return", pa.float64(), "log(settle / previous settle of the same contract); null on the first day of a contract in the tenor's history, never across two contracts"),
     _f("rolled", pa.bool_(), "true on the first date a new contract occupies the tenor", False),
-    _f("business_days_to_expiry", pa.int32(), "business days (Mon-Fri) from date to expiry (null for a wide curve)"),
+    _f("business_days_to_expiry", pa.int32(), "exchange sessions in (date, expiry] of the source's calendar "
+       "(ingest.futures.sources[].calendar; Mon-Fri days when null); null for a wide curve"),
 ])
 
 DAILY = pa.schema([
@@ -98,27 +120,54 @@ SUMMARY = pa.schema([
 
 # --------------------------------------------------------------------------- implied vols
 
-# The codes of jaxmm.iv.IVStatus (tests/test_stage_implied_vols.py keeps them equal);
-# written out here because this module must not import JAX.
-IV_STATUS_DOC = ("0 OK, 1 BELOW_INTRINSIC, 2 ABOVE_MAXIMUM, 3 AT_INTRINSIC (vol 0), 4 AT_MAXIMUM (vol inf), "
-                 "5 BAD_INPUT, 6 NOT_CONVERGED; null: not solved (see quote_status)")
-FORWARD_METHOD_DOC = ("'regression' (robust parity regression), 'few_strikes' (too few call/put pairs: median of "
-                      "K + (C - P)/D with D from the interpolated discount curve), 'one_sided' (no pair: underlying "
-                      "price carried at the interpolated carry), 'failed' (no usable forward: null)")
+# The names of jaxmm.iv.IVStatus in lower case, indexed by its code (tests/test_stage_implied_vols.py
+# keeps them equal); written out here because this module must not import JAX.
+IV_STATUS_LABELS = ("ok", "below_intrinsic", "above_maximum", "at_intrinsic", "at_maximum", "bad_input",
+                    "not_converged")
+IV_STATUS_TYPE = pa.dictionary(pa.int8(), pa.string())
+IV_STATUS_DOC = ("'ok', 'below_intrinsic' (price below the discounted intrinsic value: null), 'above_maximum' "
+                 "(above D F for a call, D K for a put: null), 'at_intrinsic' (vol 0), 'at_maximum' (vol inf), "
+                 "'bad_input' (null), 'not_converged' (the solver's last iterate, not at full accuracy); "
+                 "null: not solved (see quote_status)")
+FORWARD_METHOD_DOC = ("'regression' (robust parity regression, its D trusted: rate_status 'ok'); otherwise "
+                      "'<method>:<discount source>' with method 'regression_fixed_discount' (F from parity with D "
+                      "fixed: Huber location of K + (C - P)/D near the money), 'few_strikes' (fewer than "
+                      "parity.min_pairs pairs: median of K + (C - P)/D) or 'one_sided' (no pair: the underlying "
+                      "price carried at the parity carry of the other expiries), and discount source "
+                      "'smoothed_curve' (a rate curve through the snapshot's trusted regression rates) or "
+                      "'rate_curve' (the configured implied_vols.rates); 'failed' (no usable forward: null)")
+RATE_STATUS_DOC = ("'ok' (trusted), 'rate_unstable' (regression_rate_se above parity.max_rate_se, or t <= 0), "
+                   "'rate_outside_band' (regression_rate outside parity.rate_band), 'discount_not_monotone' (D above "
+                   "an earlier expiry's beyond parity.monotone_z standard errors), 'few_pairs' (fewer than "
+                   "parity.min_pairs call/put pairs), 'no_pairs', 'fit_failed' (D <= 0, D > parity.max_discount "
+                   "or F <= 0)")
+_ROOT = _f("root", pa.string(), "option root / series, as in chains.parquet (SPX, SPXW, NDXP, AMD1 ...): each "
+           "root is its own slice", False)
 _SLICE_KEYS = [
     _f("source", pa.string(), "chain source name in config.yaml", False),
     _f("underlying", pa.string(), "underlying, as in chains.parquet", False),
-    _f("quote_date", pa.date32(), "trading date of the snapshot", False),
+    _ROOT,
+    _f("quote_date", pa.date32(), "trading date of the snapshot (the as-of session)", False),
     _f("expiry", pa.date32(), "option expiry date", False),
 ]
+# A slice = one (source, underlying, root, quote_date, expiry): the stages group by these.
+SLICE_KEYS = [f.name for f in _SLICE_KEYS]
 
 IV_FORWARDS = pa.schema(_SLICE_KEYS + [
-    _f("quote_time", UTC_US, "latest quote time of the slice (UTC); t runs from it", False),
+    _f("quote_time", UTC_US, "latest as-of time of the slice's quotes (UTC, chains.parquet quote_time); t runs from it", False),
+    _f("settlement_time", UTC_US, "the expiry's settlement time for this root (UTC, chains.parquet); t runs to it", False),
     _f("t", pa.float64(), "years to the expiry's settlement (implied_vols.day_count)", False),
     _f("underlying_price", pa.float64(), "median underlying price of the slice's quotes, USD (null: not reported)"),
     _f("forward", pa.float64(), "implied forward F, USD (null when forward_method is 'failed')"),
     _f("discount", pa.float64(), "implied discount factor D to expiry (null when 'failed')"),
-    _f("rate", pa.float64(), "zero rate -ln(D)/t, continuously compounded, per year"),
+    _f("rate", pa.float64(), "zero rate -ln(D)/t of the discount factor used, continuously compounded, per year"),
+    _f("regression_rate", pa.float64(), "zero rate of the slice's own parity regression, kept whether used or not "
+       "(null: no regression)"),
+    _f("regression_rate_se", pa.float64(), "standard error of regression_rate: se(D) / (D t), se(D) from the "
+       "weighted regression with each pair's error at least its combined spread / sqrt(12)"),
+    _f("rate_status", pa.string(), "why the regression's D was or was not used: " + RATE_STATUS_DOC, False),
+    _f("forward_se", pa.float64(), "standard error of the forward from its parity fit, USD (null: median or "
+       "one-sided)"),
     _f("n_quotes", pa.int64(), "quotes of the slice in chains.parquet", False),
     _f("n_pairs", pa.int64(), "call/put pairs the estimate used (regression: those near the money)", False),
     _f("n_downweighted", pa.int64(), "of those, pairs down-weighted by the Huber regression (outliers)", False),
@@ -130,6 +179,7 @@ IV_FORWARDS = pa.schema(_SLICE_KEYS + [
 IV_QUOTES = pa.schema([
     _f("source", pa.string(), "chain source name in config.yaml", False),
     _f("underlying", pa.string(), "underlying, as in chains.parquet", False),
+    _ROOT,
     _f("quote_time", UTC_US, "time of the snapshot (UTC)", False),
     _f("quote_date", pa.date32(), "trading date of the snapshot", False),
     _f("expiry", pa.date32(), "option expiry date", False),
@@ -149,9 +199,9 @@ IV_QUOTES = pa.schema([
     _f("bid_iv", pa.float64(), "Black-76 implied vol of the bid, annualised decimal (null: see bid_iv_status)"),
     _f("mid_iv", pa.float64(), "implied vol of the mid (null: see mid_iv_status, quote_status)"),
     _f("ask_iv", pa.float64(), "implied vol of the ask (null: see ask_iv_status)"),
-    _f("bid_iv_status", pa.int8(), "solver status of bid_iv: " + IV_STATUS_DOC),
-    _f("mid_iv_status", pa.int8(), "solver status of mid_iv, codes as bid_iv_status"),
-    _f("ask_iv_status", pa.int8(), "solver status of ask_iv, codes as bid_iv_status"),
+    _f("bid_iv_status", IV_STATUS_TYPE, "solver status of bid_iv: " + IV_STATUS_DOC),
+    _f("mid_iv_status", IV_STATUS_TYPE, "solver status of mid_iv, labels as bid_iv_status"),
+    _f("ask_iv_status", IV_STATUS_TYPE, "solver status of ask_iv, labels as bid_iv_status"),
     _f("quote_status", pa.string(), "'ok' (mid_iv solved), 'no_bid' (bid 0: only ask_iv solved), 'no_forward' (the slice's forward failed), 'unsolved' (two-sided, mid_iv_status not OK)", False),
     _f("delta", pa.float64(), "Black-76 dV/dF at mid_iv (forward delta, discounted: D N(d1) for a call); null unless quote_status is 'ok'"),
     _f("gamma", pa.float64(), "d2V/dF2 at mid_iv, per USD of forward"),
@@ -181,7 +231,7 @@ IV_SUMMARY = pa.schema([
     _f("source", pa.string(), "chain source name", False),
     _f("underlying", pa.string(), "underlying", False),
     _f("quote_date", pa.date32(), "trading date of the snapshot", False),
-    _f("group", pa.string(), "'quotes' (rows, two_sided, two_sided_solved, pct_two_sided_solved), 'quote_status', '{bid,mid,ask}_iv_status' (IVStatus names, not_solved), 'forward_method' (expiries), 'parity_scan' (hits)", False),
+    _f("group", pa.string(), "'quotes' (rows, two_sided, two_sided_solved, pct_two_sided_solved), 'quote_status', '{bid,mid,ask}_iv_status' (status labels, not_solved), 'forward_method' and 'rate_status' (expiries), 'parity_scan' (hits)", False),
     _f("name", pa.string(), "what is counted", False),
     _f("value", pa.float64(), "count (percent for pct_two_sided_solved)", False),
 ])
@@ -281,6 +331,7 @@ STAT_VOL_BETA = pa.schema([
 STAT_EFFECTIVE_DELTAS = pa.schema([
     _f("source", pa.string(), "chain source name", False),
     _f("underlying", pa.string(), "underlying", False),
+    _ROOT,
     _f("quote_date", pa.date32(), "trading date of the snapshot", False),
     _f("expiry", pa.date32(), "option expiry", False),
     _f("strike", pa.float64(), "strike, USD", False),
@@ -317,6 +368,7 @@ STAT_VOL_PREMIUM = pa.schema([
     _f("kind", pa.string(), "'index' (a vol index through time) or 'chain_atm' (a chain's ATM IV per expiry)", False),
     _f("date", pa.date32(), "date (chain_atm: the quote date)", False),
     _f("expiry", pa.date32(), "option expiry (chain_atm only)"),
+    _f("root", pa.string(), "option root of the slice (chain_atm only)"),
     _f("t", pa.float64(), "years to expiry (chain_atm only)"),
     _f("implied_vol", pa.float64(), "vol index / 100, or the chain's ATM vol (see iv_source), " + _VOL_UNIT),
     _f("iv_source", pa.string(), "'index' (the vol index), 'svi' (sqrt of the surfaces stage's SVI ATM variance, jw_v) or 'interpolated' (implied_vols' atm_iv: linear between the OTM mid IVs either side of k = 0; where the slice has no SVI fit, or statistics.vol_premium.atm_iv is 'interpolated')", False),

@@ -21,6 +21,10 @@ from jaxmm.io.errors import Quarantine
 
 log = logging.getLogger(__name__)
 
+# Sessions for the futures roll: US futures follow the NYSE holidays closely enough for a
+# roll counted in days (a source may name its own calendar, e.g. CMES, or null: Mon-Fri).
+DEFAULT_FUTURES_CALENDAR = "XNYS"
+
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
     return pa.concat_tables([t.cast(schema) for t in tables]) if tables else schema.empty_table()
@@ -56,28 +60,42 @@ def _write_outputs(dataset: str, results: list[ReadResult], tables: dict[str, pa
     log.info("ingest %s: %d rows in, %d kept, %d quarantined %s", dataset, rows_in, kept, n_quarantined, by_reason)
 
 
-def run_chains(inputs: dict, outputs: dict, params: dict) -> None:
+def read_chain_source(src: dict, section: dict, where: str) -> ReadResult:
+    """Read one chain source (an ``ingest.chains.sources[]`` entry), then give its quotes
+    their as-of and settlement times (``jaxmm.io.conventions.apply``: expired expiries are
+    quarantined there). ``where`` names the source's config key in errors."""
+    from jaxmm.io import conventions
     from jaxmm.io.chains import read_chains
 
+    read = read_chains(src["paths"], src["format"], src["name"],
+                       timezone=src.get("timezone", section.get("timezone", "America/New_York")),
+                       root=src.get("root"), snapshot_time=src.get("snapshot_time"))
+    return conventions.apply(read, src, where)
+
+
+def run_chains(inputs: dict, outputs: dict, params: dict) -> None:
+    """Read each chain source into chains.parquet (see :func:`read_chain_source`)."""
     section = params["section"]
-    tz = section.get("timezone", "America/New_York")
-    results = [read_chains(src["paths"], src["format"], src["name"], timezone=tz)
-               for src in section["sources"]]
+    results = [read_chain_source(src, section, f"ingest.chains.sources[{i}]")
+               for i, src in enumerate(section["sources"])]
     chains = _concat([r.table for r in results], schemas.CHAINS)
     _write_outputs("chains", results, {"chains": chains}, chains.num_rows, outputs)
 
 
 def run_futures(inputs: dict, outputs: dict, params: dict) -> None:
+    from jaxmm.io.conventions import checked_calendar
     from jaxmm.io.futures import continuous_tenors, read_settlements, read_wide_curve
 
     section = params["section"]
     results, contracts, tenors = [], [], []
     kept_rows = 0
-    for src in section["sources"]:
+    for i, src in enumerate(section["sources"]):
         if src["format"] == "settlements":
+            calendar = checked_calendar(src.get("calendar", DEFAULT_FUTURES_CALENDAR),
+                                        f"ingest.futures.sources[{i}].calendar")
             r = read_settlements(src["paths"], src["name"])
             contracts.append(r.table)
-            tenors.append(continuous_tenors(r.table, section["n_tenors"], section["roll_business_days"]))
+            tenors.append(continuous_tenors(r.table, section["n_tenors"], section["roll_business_days"], calendar))
             kept_rows += r.table.num_rows
         else:  # a wide curve has no contracts: its kept records are its dates
             r = read_wide_curve(src["paths"], src["name"])
@@ -138,13 +156,22 @@ def _chain_section(sec, chains: pd.DataFrame) -> None:
     from jaxmm.report import new_figure
 
     snap = chains.groupby(["source", "quote_date"]).agg(
-        quote_time=("quote_time", "max"), underlying=("underlying_price", "median"),
-        expiries=("expiry", "nunique"), strikes=("strike", "nunique"), quotes=("strike", "size")).reset_index()
-    sec.table(snap, "Chain snapshots: expiries and strikes per snapshot")
-    per_expiry = chains.groupby(["source", "quote_date", "expiry"]).agg(
-        strikes=("strike", "nunique"), min_strike=("strike", "min"), max_strike=("strike", "max"),
-        quotes=("strike", "size"), two_sided=("bid", lambda b: int((b > 0).sum()))).reset_index()
-    sec.table(per_expiry, "Quotes by expiry (two_sided: quotes with a bid)", max_rows=40)
+        as_of=("quote_time", "max"), downloaded=("download_time", "max"), snapshot=("snapshot", "first"),
+        underlying=("underlying_price", "median"), roots=("root", "nunique"), expiries=("expiry", "nunique"),
+        strikes=("strike", "nunique"), quotes=("strike", "size")).reset_index()
+    sec.text("A snapshot taken outside the session (after the close, before the open, on a closed day) is "
+             "as of the last session's close: time to expiry runs from there (as_of); the download time is kept. "
+             "Each expiry settles by its root: AM series at the open of the expiry date, PM series at its close, "
+             "fixed ones at a configured time (Deribit 08:00 UTC); expiries settled by the as-of time are "
+             "quarantined as expired.")
+    sec.table(snap, "Chain snapshots: as-of and download times, roots, expiries and strikes per snapshot")
+    per_expiry = chains.groupby(schemas.SLICE_KEYS).agg(
+        settlement=("settlement", "first"), settlement_time=("settlement_time", "first"),
+        expiry_flag=("expiry_flag", "first"), strikes=("strike", "nunique"), min_strike=("strike", "min"),
+        max_strike=("strike", "max"), quotes=("strike", "size"),
+        two_sided=("bid", lambda b: int((b > 0).sum()))).reset_index()
+    sec.table(per_expiry, "Quotes by expiry and root, with the settlement time (two_sided: quotes with a bid)",
+              max_rows=40)
 
     # Latest snapshot of the first source: out-of-the-money mids by expiry.
     source = chains["source"].iloc[0]
@@ -156,10 +183,11 @@ def _chain_section(sec, chains: pd.DataFrame) -> None:
     ax1.set_xlabel("expiry"); ax1.set_ylabel("quotes kept")
     otm = last[((last["right"] == "C") & (last["strike"] >= last["underlying_price"]))
                | ((last["right"] == "P") & (last["strike"] < last["underlying_price"]))]
-    for expiry, g in otm.groupby("expiry"):
+    for (expiry, root), g in otm.groupby(["expiry", "root"]):
         g = g.sort_values("strike")
-        ax2.semilogy(g["strike"], ((g["bid"] + g["ask"]) / 2).clip(lower=1e-3), ".-", ms=3, lw=0.7, label=str(expiry))
-    ax2.set_title("out-of-the-money mid prices by expiry"); ax2.set_xlabel("strike"); ax2.set_ylabel("mid (USD, log)")
+        ax2.semilogy(g["strike"], ((g["bid"] + g["ask"]) / 2).clip(lower=1e-3), ".-", ms=3, lw=0.7,
+                     label=f"{expiry} {root}")
+    ax2.set_title("out-of-the-money mid prices by expiry and root"); ax2.set_xlabel("strike"); ax2.set_ylabel("mid (USD, log)")
     ax2.legend(fontsize=6, ncol=2)
     sec.figure(fig, "chain_quotes_by_expiry", "Kept quotes per expiry (left) and OTM mid prices (right), latest snapshot")
 

@@ -422,7 +422,7 @@ def chain_atm_vols(forwards: pd.DataFrame, svi_params: pd.DataFrame | None, use_
     """``forwards`` with ``atm_vol`` and ``iv_source``: the SVI ATM vol sqrt(jw_v) of the
     surfaces stage where the slice was fitted (and ``use_svi``), else the interpolated
     ``atm_iv`` of the implied-vol stage."""
-    keys = ["source", "underlying", "quote_date", "expiry"]
+    keys = schemas.SLICE_KEYS
     f = forwards.copy()
     svi_vol = np.full(len(f), np.nan)
     if use_svi and svi_params is not None and len(svi_params):
@@ -463,7 +463,7 @@ def vol_premium(frame: pd.DataFrame, forwards: pd.DataFrame, daily: pd.DataFrame
     both = both.assign(realised_vol=rv[at], premium=prem[at], premium_forward=prem_fwd[at], n_returns=n[at])
 
     idx = both[both["kind"] == "index"]
-    out = [pd.DataFrame({"series": idx["series"], "kind": "index", "date": idx["date"], "expiry": None,
+    out = [pd.DataFrame({"series": idx["series"], "kind": "index", "date": idx["date"], "expiry": None, "root": None,
                          "t": np.nan, "implied_vol": idx["vol"], "iv_source": "index", "realised_vol": idx["realised_vol"],
                          "premium": idx["premium"], "premium_forward": idx["premium_forward"],
                          "n_returns": idx["n_returns"]})]
@@ -479,7 +479,7 @@ def vol_premium(frame: pd.DataFrame, forwards: pd.DataFrame, daily: pd.DataFrame
                           s[["date", "realised_vol", "n_returns"]].assign(sd=pd.to_datetime(s["date"])),
                           left_on="qd", right_on="sd", direction="backward", tolerance=SPOT_TOLERANCE)
         out.append(pd.DataFrame({"series": c["chain_source"], "kind": "chain_atm", "date": m["quote_date"],
-                                 "expiry": m["expiry"], "t": m["t"], "implied_vol": m["atm_vol"],
+                                 "expiry": m["expiry"], "root": m["root"], "t": m["t"], "implied_vol": m["atm_vol"],
                                  "iv_source": m["iv_source"], "realised_vol": m["realised_vol"],
                                  "premium": m["atm_vol"] - m["realised_vol"],
                                  "premium_forward": np.nan, "n_returns": m["n_returns"].fillna(0)}))
@@ -507,8 +507,8 @@ def effective_deltas(quotes: pd.DataFrame, section: dict) -> pd.DataFrame:
     f, k, t, v, d = (q[c].to_numpy(float) for c in ("forward", "strike", "t", "mid_iv", "discount"))
     eff = _j(effective_delta(f, k, t, v, jnp.asarray((q["right"] == "C").to_numpy()), slopes[:, None], d))
     vol_up = _j(vol_path(v, slopes[:, None], 0.01))     # the option's vol after a 1% rally
-    keys = ["source", "underlying", "quote_date", "expiry", "strike", "right", "forward", "discount", "t",
-            "log_moneyness", "mid_iv", "delta", "vega"]
+    keys = schemas.SLICE_KEYS + ["strike", "right", "forward", "discount", "t", "log_moneyness", "mid_iv", "delta",
+                                 "vega"]
     out = q.loc[np.tile(np.arange(len(q)), len(slopes)), keys].reset_index(drop=True)
     out["slope"] = np.repeat(slopes, len(q))
     out["effective_delta"] = eff.ravel()
@@ -766,8 +766,8 @@ def _effective_delta_section(sec, eff: pd.DataFrame) -> None:
         return
     src = eff["source"].iloc[0]
     e = eff[(eff["source"] == src) & (eff["quote_date"] == eff.loc[eff["source"] == src, "quote_date"].max())]
-    expiry = e.loc[(e["t"] - 30 / 365).abs().idxmin(), "expiry"]     # the expiry nearest a month
-    e = e[(e["expiry"] == expiry) & (e["right"] == "C")]
+    expiry, root = e.loc[(e["t"] - 30 / 365).abs().idxmin(), ["expiry", "root"]]   # the slice nearest a month
+    e = e[(e["expiry"] == expiry) & (e["root"] == root) & (e["right"] == "C")]
     near = e[e["log_moneyness"].abs() <= 0.03]
     table = near.pivot_table(index=["strike", "delta", "mid_iv"], columns="slope", values="effective_delta")
     table.columns = [f"effective delta, slope {s:g}" for s in table.columns]
