@@ -53,8 +53,15 @@ class IVStatus(enum.IntEnum):
     ABOVE_MAXIMUM = 2      # price > D*F (call) or D*K (put): vol is NaN
     AT_INTRINSIC = 3       # price == discounted intrinsic: vol is 0
     AT_MAXIMUM = 4         # price == the upper bound: vol is +inf
-    BAD_INPUT = 5          # non-finite input, or forward, strike, t or discount <= 0: NaN
-    NOT_CONVERGED = 6      # the fixed iteration budget left a residual: vol is the last iterate
+    BAD_INPUT = 5          # non-finite input, forward, strike, t or discount <= 0, or forward or strike
+                           # above 2^996 (~6.7e299, the range of the double-double arithmetic): NaN
+    NOT_CONVERGED = 6      # the last iteration step was above 1e-4 of the vol: vol is the last
+                           # iterate (finite and > 0; NaN where it was not), not at full accuracy
+
+    @property
+    def label(self) -> str:
+        """The status as output tables write it: the name in lower case (``"at_intrinsic"``)."""
+        return self.name.lower()
 
 
 HOUSEHOLDER_STEPS = 2
@@ -63,6 +70,9 @@ CPU_CHUNK = 8192      # options per chunk when a large batch is solved on the CP
 # about C d^4 (C ~ 2 where measured, e.g. d = 0.072 -> 4.3e-5), so d <= 1e-4 leaves less
 # than an ulp; a larger last step means the budget was too short and is flagged.
 _CONVERGED_STEP = 1e-4
+# Largest forward, strike or undiscounted price the double-double helpers handle: the Veltkamp
+# split multiplies by 2^27 + 1, which must not overflow (2^996 x 2^27 < 2^1024).
+_DD_MAX = 2.0 ** 996
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _INV_SQRT_2PI = 1.0 / _SQRT_2PI
@@ -214,7 +224,7 @@ def _householder_step(s, beta, ln_beta, c, x, objective):
     """One third-order Householder step on the segment's objective; returns (ds, b, u)."""
     b, u, bp = normalised_black_otm(x, s, asymptotic=False)
     b_halley = (x / s) ** 2 / s - 0.25 * s          # b''/b'
-    b_hh3 = b_halley * b_halley - 3.0 * (x / (s * s)) ** 2 - 0.25   # b'''/b'
+    b_hh3 = b_halley * b_halley - 3.0 * ((x / s) / s) ** 2 - 0.25   # b'''/b' (s*s underflows below 1e-154)
 
     # One logarithm serves both transformed objectives: ln b (lowest) or ln(c/u) (highest).
     log_arg = jnp.log(jnp.where(objective == _LOWER, jnp.where(b > 0, b, 1.0), c / u))
@@ -311,9 +321,17 @@ def _solve(price, forward, strike, t, is_call, discount, steps):
 
     finite = (jnp.isfinite(price) & jnp.isfinite(forward) & jnp.isfinite(strike) & jnp.isfinite(t)
               & jnp.isfinite(discount))
+    # The double-double products below (Veltkamp split) overflow beyond ~1.3e300: a forward or
+    # strike above _DD_MAX is outside the solver's range, and so is a price whose undiscounted
+    # value is; since the bounds D F, D K are then far below it, such a price is above the
+    # maximum, or below intrinsic when negative (never a vol computed from infinities).
     bad = ~finite | (forward <= 0) | (strike <= 0) | (t <= 0) | (discount <= 0)
+    bad = bad | (forward > _DD_MAX) | (strike > _DD_MAX)
+    huge = ~bad & ~(jnp.abs(price / jnp.where(bad, 1.0, discount)) <= _DD_MAX)
+    negative = price < 0
     one = jnp.ones_like(price)
-    forward, strike, t, discount, price = (jnp.where(bad, one, a) for a in (forward, strike, t, discount, price))
+    forward, strike, t, discount = (jnp.where(bad, one, a) for a in (forward, strike, t, discount))
+    price = jnp.where(bad | huge, one, price)
 
     # Undiscounted price q + r; time value over intrinsic and distance to the upper bound.
     q, r = _divide_dd(price, discount)
@@ -338,16 +356,22 @@ def _solve(price, forward, strike, t, is_call, discount, steps):
     s, converged = normalised_implied_vol(beta, c, x, steps)
     vol = s / jnp.sqrt(t)
 
-    # Within half an ulp of a bound the price cannot be told from it in float64: at the bound.
-    half_ulp = 0.5 * jnp.finfo(q.dtype).eps * jnp.abs(q)
+    # A price within the rounding of a bound cannot be told from it: at the bound. A bound's
+    # price computed in float64 (black.price at a vanishing vol: D x fl(F - K), or D x F) is off
+    # the exact one by the rounding of F - K (|diff_lo|, in the money) plus half an ulp of the
+    # price, i.e. at most ~eps max(F, K) + eps |price| / 2 / D undiscounted; a price 1 ulp further
+    # out is beyond it. In units of the undiscounted price q:
+    half_ulp = 0.5 * jnp.abs(jnp.spacing(price)) / discount
+    at_intrinsic_tol = half_ulp + jnp.where(itm, jnp.abs(signed_lo), 0.0)
     status = jnp.select(
-        [bad, time_value < -half_ulp, distance < -half_ulp, time_value <= 0, distance <= 0,
-         ~(converged & jnp.isfinite(vol))],
-        [IVStatus.BAD_INPUT, IVStatus.BELOW_INTRINSIC, IVStatus.ABOVE_MAXIMUM, IVStatus.AT_INTRINSIC,
-         IVStatus.AT_MAXIMUM, IVStatus.NOT_CONVERGED], IVStatus.OK).astype(jnp.int8)
-    vol = jnp.select([status == IVStatus.AT_INTRINSIC, status == IVStatus.AT_MAXIMUM,
-                      (status != IVStatus.OK) & (status != IVStatus.NOT_CONVERGED)],
-                     [0.0, jnp.inf, jnp.nan], vol)
+        [bad, huge & negative, huge, negative | (time_value < -at_intrinsic_tol), distance < -half_ulp,
+         time_value <= at_intrinsic_tol, distance <= half_ulp, ~(converged & jnp.isfinite(vol) & (vol > 0))],
+        [IVStatus.BAD_INPUT, IVStatus.BELOW_INTRINSIC, IVStatus.ABOVE_MAXIMUM, IVStatus.BELOW_INTRINSIC,
+         IVStatus.ABOVE_MAXIMUM, IVStatus.AT_INTRINSIC, IVStatus.AT_MAXIMUM, IVStatus.NOT_CONVERGED],
+        IVStatus.OK).astype(jnp.int8)
+    last_iterate = jnp.where(jnp.isfinite(vol) & (vol > 0), vol, jnp.nan)
+    vol = jnp.select([status == IVStatus.OK, status == IVStatus.NOT_CONVERGED, status == IVStatus.AT_INTRINSIC,
+                      status == IVStatus.AT_MAXIMUM], [vol, last_iterate, 0.0, jnp.inf], jnp.nan)
     return vol, status
 
 
@@ -388,8 +412,13 @@ def implied_vol(price, forward, strike, t, is_call, discount=1.0):
       ``(vol, status)``: annualised vol (float, the inputs' dtype) and ``int8`` status
       (``IVStatus``). Relative error about 1e-15 against the exact inverse of the price
       where the status is ``OK``; NaN with ``BELOW_INTRINSIC`` / ``ABOVE_MAXIMUM`` /
-      ``BAD_INPUT``; 0 at intrinsic and +inf at the maximum; ``NOT_CONVERGED`` keeps the
-      last iterate. Differentiable in price, forward, strike, t and discount (custom JVP,
+      ``BAD_INPUT``; 0 with ``AT_INTRINSIC`` and +inf with ``AT_MAXIMUM``, i.e. within the
+      rounding of the bound (the rounding of ``F - K`` plus half an ulp of the price,
+      ``<= eps (max(F, K) + |price| / D)`` undiscounted: a bound priced in float64, as
+      ``black.price`` prices it at a vanishing vol, is at the bound, not past it);
+      ``NOT_CONVERGED`` (last step above 1e-4 of the vol) the last iterate, finite and
+      positive (NaN where it was not). A price whose undiscounted value exceeds 2^996
+      (~6.7e299) is ``ABOVE_MAXIMUM``, or ``BELOW_INTRINSIC`` when negative. Differentiable in price, forward, strike, t and discount (custom JVP,
       the implicit function theorem; NaN tangents where the status is not OK).
 
     Example::

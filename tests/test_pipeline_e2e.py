@@ -165,7 +165,10 @@ def test_implied_vols_keep_every_quote_and_recover_the_forwards(workdir):
     forwards = pd.read_parquet(workdir / "results" / "implied_vols" / "forwards.parquet")
     truth = pd.read_parquet(workdir / "results" / "synthetic" / "truth" / "chain_slices.parquet")
     m = forwards.merge(truth, on=["quote_date", "expiry"], suffixes=("", "_true"), validate="one_to_one")
-    assert len(m) == len(truth) and (m["forward_method"] == "regression").all()
+    assert len(m) == len(truth)
+    # Days-long expiries cannot pin the rate (rate_unstable): D from the smoothed curve, F refitted.
+    assert m["forward_method"].isin(["regression", "regression_fixed_discount:smoothed_curve"]).all()
+    assert ((m["forward_method"] == "regression") == (m["rate_status"] == "ok")).all()
     assert (abs(m["forward"] / m["forward_true"] - 1) < 3e-4).all()      # as tests/test_stage_implied_vols.py
     two_sided_otm = quotes[quotes["otm"] & (quotes["bid"] > 0)]
     assert (two_sided_otm["quote_status"] == "ok").all()

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from jaxmm.io import schemas
+from jaxmm.io import conventions
 from jaxmm.io.chains import read_chains
-from jaxmm.io.futures import business_days_between
 from jaxmm.iv import IVStatus
 from jaxmm.stages import implied_vols as stage
 from jaxmm.synthetic import _streams, chains as synthetic_chains, resolve
@@ -28,6 +28,11 @@ OUTPUTS = {"forwards": schemas.IV_FORWARDS, "quotes": schemas.IV_QUOTES,
            "parity_scan": schemas.PARITY_SCAN, "summary": schemas.IV_SUMMARY}
 
 
+def read_cboe(paths, name):
+    """CBOE files read as the ingest stage does: the reader, then the settlement conventions."""
+    return conventions.apply(read_chains(paths, "cboe", name), {"name": name, "format": "cboe"})
+
+
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     """Chains read back from the synthetic CBOE files (pandas), the generator's slice truth,
@@ -35,7 +40,7 @@ def synthetic(tmp_path_factory):
     out = tmp_path_factory.mktemp("synthetic")
     cfg = resolve(SMALL)
     synthetic_chains.generate(cfg["chains"], out, _streams(cfg["seed"])["chains"])
-    table = read_chains([out / "chains"], "cboe", "synthetic_spx").table
+    table = read_cboe([out / "chains"], "synthetic_spx").table
     pq.write_table(table, out / "chains.parquet")
     truth = pd.read_parquet(out / "truth" / "chain_slices.parquet")
     return table.to_pandas(), truth, out
@@ -71,13 +76,23 @@ def test_forwards_and_discounts_match_the_truth(synthetic, stage_run):
     fw = stage_run[0]["forwards"].to_pandas()
     m = fw.merge(truth, on=["quote_date", "expiry"], suffixes=("", "_true"), validate="one_to_one")
     assert len(m) == len(truth) == len(fw)
-    assert (m["forward_method"] == "regression").all()
+    # The 1-2 day expiries cannot pin r (se > 1%): flagged, D from the smoothed curve of the
+    # others, F refitted; from 0.1 y on, every expiry is trusted.
+    trusted = m["rate_status"] == "ok"
+    assert (m["forward_method"] == np.where(trusted, "regression", "regression_fixed_discount:smoothed_curve")).all()
+    assert (m.loc[m["t"] < 0.01, "rate_status"] == "rate_unstable").all() and trusted[m["t"] > 0.1].all()
+    assert (m.loc[~trusted, "regression_rate_se"] > 0.01).all() and (m.loc[trusted, "regression_rate_se"] <= 0.01).all()
+    assert np.allclose(m.loc[trusted, "rate"], m.loc[trusted, "regression_rate"])
     assert np.max(np.abs(m["forward"] / m["forward_true"] - 1)) < 3e-4
     assert np.max(np.abs(m["discount"] - m["discount_true"])) < 1e-3
-    # t runs from the 18:0x ET snapshot to 16:00 ET on expiry: the truth's whole days less
-    # 1-2 hours (2 h when both dates are on daylight time, 1 h when the expiry is on EST).
+    # t runs from the as-of time (the 16:00 ET close: the files are taken at 18:0x) to the
+    # settlement: SPXW (PM) 16:00 ET on expiry, the truth's whole days (+1 h when the expiry
+    # is on EST and the quote on EDT); SPX monthlies (AM) 09:30 ET, 6.5 h less.
     hours_short = (m["t_true"] - m["t"]) * 365 * 24
-    assert hours_short.between(0.9, 2.2).all()
+    dst = np.where(m["settlement_time"].dt.tz_convert("America/New_York").dt.strftime("%Z") == "EST", -1.0, 0.0)
+    expected = np.where(m["root"] == "SPX", 6.5, 0.0) + dst
+    assert set(m["root"]) == {"SPX", "SPXW"} and (m["quote_time"].dt.hour == 20).all()   # 16:00 EDT
+    np.testing.assert_allclose(hours_short, expected, atol=1e-6)
     assert np.allclose(m["rate"], -np.log(m["discount"]) / m["t"])
     # ATM vol: same total variance; the truth's clock (whole days) is 1-2 h longer than ours,
     # 2-4% of a 2-day expiry, so compare vols on the truth's clock.
@@ -93,10 +108,12 @@ def test_statuses_are_consistent(stage_run):
     assert q.loc[no_bid, ["bid_iv_status", "mid_iv_status"]].isna().all().all()
     assert q.loc[no_bid, "bid_iv"].isna().all() and q.loc[no_bid, "ask_iv_status"].notna().all()
     ok = q["quote_status"] == "ok"
-    assert (q.loc[ok, "mid_iv_status"] == IVStatus.OK).all() and q.loc[ok, "mid_iv"].notna().all()
+    assert (q.loc[ok, "mid_iv_status"] == "ok").all() and q.loc[ok, "mid_iv"].notna().all()
     assert q.loc[ok, ["delta", "gamma", "vega", "theta"]].notna().all().all()
     unsolved = q["quote_status"] == "unsolved"
-    assert (q.loc[unsolved, "mid_iv_status"] != IVStatus.OK).all()
+    assert (q.loc[unsolved, "mid_iv_status"] != "ok").all()
+    for side in ("bid", "mid", "ask"):                    # readable labels, not codes
+        assert set(q[f"{side}_iv_status"].dropna()) <= set(schemas.IV_STATUS_LABELS)
     assert q.loc[~ok, ["mid_iv", "delta"]].isna().all().all()
     # Synthetic quotes: the two-sided OTM quotes all solve.
     two_sided_otm = q[q["otm"] & (q["bid"] > 0)]
@@ -149,12 +166,16 @@ def test_report_section(stage_run, tmp_path):
     section = json.loads(Path(outputs["section"]).read_text())
     assert section["title"] == "Implied vols and forwards" and section["order"] == 20
     figures = [b for b in section["blocks"] if b["kind"] == "figure"]
-    assert {Path(b["path"]).name for b in figures} == {"term_structure.png", "smiles.png"}
+    assert {Path(b["path"]).name for b in figures} == {"implied_rates.png", "term_structure.png", "smiles.png"}
+    # The flagged expiries (the 1-2 day ones, rate_unstable) are tabled with their raw rate and se.
+    flagged = [b for b in section["blocks"] if b["kind"] == "table" and b["caption"].startswith("Flagged expiries")]
+    assert len(flagged) == 1 and "rate_unstable" in json.dumps(flagged[0])
 
 
-def test_iv_status_codes_documented():
-    doc = schemas.IV_STATUS_DOC
-    assert [(int(c), n) for c, n in re.findall(r"(\d) ([A-Z_]+)", doc)] == [(int(s), s.name) for s in IVStatus]
+def test_iv_status_labels_documented():
+    assert schemas.IV_STATUS_LABELS == tuple(s.label for s in sorted(IVStatus))
+    assert [s.value for s in sorted(IVStatus)] == list(range(len(IVStatus)))      # label index = code
+    assert re.findall(r"'([a-z_]+)'", schemas.IV_STATUS_DOC) == list(schemas.IV_STATUS_LABELS)
 
 
 # --------------------------------------------------------------------------- variants
@@ -178,7 +199,8 @@ def test_parity_scan_finds_a_mispriced_call(synthetic):
     assert (scan["edge"] > 1.0).all() and scan["edge"].is_monotonic_decreasing
     # The robust regression shrugs the outlier off: that expiry's forward is still a regression.
     fw = tables["forwards"]
-    assert (fw["forward_method"] == "regression").all()
+    assert (fw.loc[(fw["quote_date"] == first["quote_date"].min()) & (fw["expiry"] == expiry), "forward_method"]
+            == "regression").all()
 
 
 def test_fallback_flags_in_the_stage(synthetic):
@@ -199,31 +221,38 @@ def test_fallback_flags_in_the_stage(synthetic):
     tables = stage.compute(chains, {})
     fw = tables["forwards"].merge(truth, on=["quote_date", "expiry"], suffixes=("", "_true"))
     by = fw.set_index(["quote_date", "expiry"])
-    assert by.loc[(day, few), "forward_method"] == "few_strikes" and by.loc[(day, few), "n_pairs"] == 3
-    assert by.loc[(day, calls_only), "forward_method"] == "one_sided" and by.loc[(day, calls_only), "n_pairs"] == 0
-    assert (fw["forward_method"].isin(["regression", "few_strikes", "one_sided"])).all()
+    assert by.loc[(day, few), "forward_method"] == "few_strikes:smoothed_curve" and by.loc[(day, few), "n_pairs"] == 3
+    assert by.loc[(day, few), "rate_status"] == "few_pairs"
+    assert by.loc[(day, calls_only), "forward_method"] == "one_sided:smoothed_curve"
+    assert by.loc[(day, calls_only), "n_pairs"] == 0 and by.loc[(day, calls_only), "rate_status"] == "no_pairs"
+    assert (fw["forward_method"].isin(["regression", "regression_fixed_discount:smoothed_curve",
+                                       "few_strikes:smoothed_curve", "one_sided:smoothed_curve"])).all()
     # Fallbacks are less exact but still close (interpolated D and carry): stated 2e-3 and 2e-3.
     assert np.max(np.abs(fw["forward"] / fw["forward_true"] - 1)) < 2e-3
     assert np.max(np.abs(fw["discount"] - fw["discount_true"])) < 2e-3
     q = tables["quotes"]
     assert len(q) == len(chains)
-    assert (q.loc[q["expiry"] == calls_only, "forward_method"] == "one_sided").any()
+    assert (q.loc[q["expiry"] == calls_only, "forward_method"] == "one_sided:smoothed_curve").any()
 
 
 def test_business_day_count(synthetic):
     chains, _, _ = synthetic
     tables = stage.compute(chains, {"day_count": "business252"})
     fw = tables["forwards"]
-    days = business_days_between(pd.to_datetime(fw["quote_date"]).to_numpy("datetime64[D]"),
-                                  pd.to_datetime(fw["expiry"]).to_numpy("datetime64[D]"))
+    days = conventions.sessions_between("XNYS", pd.to_datetime(fw["quote_date"]).to_numpy("datetime64[D]"),
+                                        pd.to_datetime(fw["expiry"]).to_numpy("datetime64[D]"))
     np.testing.assert_allclose(fw["t"], days / 252.0)
+    # NYSE holidays are not business days: fewer sessions than Mon-Fri days where one falls in between.
+    mon_fri = conventions.sessions_between(None, pd.to_datetime(fw["quote_date"]).to_numpy("datetime64[D]"),
+                                           pd.to_datetime(fw["expiry"]).to_numpy("datetime64[D]"))
+    assert (days <= mon_fri).all() and (days < mon_fri).any()
 
 
 # --------------------------------------------------------------------------- real data
 
 @pytest.mark.realdata
 def test_real_spx_chain(real_data):
-    chains = read_chains([real_data / "spx_20251001"], "cboe", "spx").table.to_pandas()
+    chains = read_cboe([real_data / "spx_20251001"], "spx").table.to_pandas()
     tables = stage.compute(chains, {})
     fw = tables["forwards"].sort_values("expiry")
     q = tables["quotes"]
@@ -231,22 +260,22 @@ def test_real_spx_chain(real_data):
     two_sided = q["bid"] > 0
     solved = two_sided & (q["quote_status"] == "ok")
     pct = 100.0 * solved.sum() / two_sided.sum()
-    status_names = {int(s): s.name for s in IVStatus}
     lines = ["implied_vols on the real SPX chain of 2025-10-01 (CBOE, 13 expiries), default settings",
              f"quotes in {len(chains)}, out {len(q)}; two-sided {int(two_sided.sum())}; mid IV solved "
              f"{int(solved.sum())} ({pct:.2f}%)",
              "quote_status: " + ", ".join(f"{k} {v}" for k, v in q["quote_status"].value_counts().items())]
     for side in ("bid", "mid", "ask"):
-        counts = q[f"{side}_iv_status"].map(lambda c: "not_solved" if pd.isna(c) else status_names[int(c)])
+        counts = q[f"{side}_iv_status"].astype(object).fillna("not_solved")
         lines.append(f"{side}_iv_status: " + ", ".join(f"{k} {v}" for k, v in counts.value_counts().items()))
-    lines.append(f"{'expiry':<12}{'t':>8}{'forward':>11}{'D':>9}{'rate':>8}{'pairs':>6}{'down':>5}"
-                 f"{'resid':>7}{'atm_iv':>8}  method")
+    lines.append(f"{'root':<6}{'expiry':<12}{'t':>8}{'forward':>11}{'D':>9}{'rate':>8}{'r_regr':>8}{'se':>8}"
+                 f"{'pairs':>6}{'down':>5}{'resid':>7}{'atm_iv':>8}  method / rate_status")
     for r in fw.itertuples():
-        lines.append(f"{r.expiry!s:<12}{r.t:8.4f}{r.forward:11.2f}{r.discount:9.5f}{r.rate:8.4f}{r.n_pairs:6d}"
-                     f"{r.n_downweighted:5d}{r.residual_std:7.2f}{r.atm_iv:8.4f}  {r.forward_method}")
+        lines.append(f"{r.root:<6}{r.expiry!s:<12}{r.t:8.4f}{r.forward:11.2f}{r.discount:9.5f}{r.rate:8.4f}"
+                     f"{r.regression_rate:8.4f}{r.regression_rate_se:8.4f}{r.n_pairs:6d}{r.n_downweighted:5d}"
+                     f"{r.residual_std:7.2f}{r.atm_iv:8.4f}  {r.forward_method} / {r.rate_status}")
     unsolved = q[two_sided & ~solved]
     lines.append("unsolved two-sided quotes: " + "; ".join(
-        f"{r.expiry} {r.strike:g}{r.right} bid {r.bid} ask {r.ask} status {status_names.get(int(r.mid_iv_status), '?') if pd.notna(r.mid_iv_status) else 'none'}"
+        f"{r.expiry} {r.strike:g}{r.right} bid {r.bid} ask {r.ask} status {r.mid_iv_status if pd.notna(r.mid_iv_status) else 'none'}"
         for r in unsolved.head(20).itertuples()))
     lines.append(f"parity scan hits (edge > 0): {len(tables['parity_scan'])}")
     otm = q[q["otm"] & solved & q["vendor_iv"].notna()]
@@ -259,10 +288,14 @@ def test_real_spx_chain(real_data):
     assert len(q) == len(chains)
     assert len(fw) == 13 and fw["forward"].notna().all() and (fw["forward_method"] == "regression").all()
     assert (np.diff(fw["discount"].to_numpy()) < 0).all()               # D falls with expiry
+    # Implied rates (2025-10-01: SOFR ~4.2%, box rates a little above) in the band, trusted:
+    # measured 3.67% (2.2 y) to 4.18% (0.54 y), se <= 0.1%.
+    assert (fw["rate_status"] == "ok").all() and fw["rate"].between(0.035, 0.045).all()
+    assert (fw["regression_rate_se"] < 0.002).all()
     assert ((fw["discount"] > 0.9) & (fw["discount"] < 1.0)).all()
     assert ((fw["forward"] > 6711.2) & (fw["forward"] < 6711.2 * 1.1)).all()   # spot 6711.20, carry r - q > 0
     assert pct >= 99.0
     not_ok = q[q["quote_status"] != "ok"]
-    assert (not_ok["mid_iv_status"].isna() | (not_ok["mid_iv_status"] != IVStatus.OK)).all()
+    assert (not_ok["mid_iv_status"].isna() | (not_ok["mid_iv_status"] != "ok")).all()
     assert not_ok["mid_iv"].isna().all()
     assert fw["quote_date"].unique().tolist() == [dt.date(2025, 10, 1)]

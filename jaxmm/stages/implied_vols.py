@@ -1,23 +1,27 @@
 """Implied-vol stage: forwards and discount factors per chain snapshot, IVs and Greeks per
 quote, and the put-call parity (conversion / reversal) scan.
 
-Per (source, underlying, quote_date, expiry) slice:
+Per (source, underlying, root, quote_date, expiry) slice (``schemas.SLICE_KEYS``):
 
-* ``t``: years from the slice's quote time (its latest ``quote_time``) to the expiry's
-  settlement, ``settlement_time`` in ``settlement_timezone`` on the expiry date, ACT/365
-  (``day_count: act365``); or Mon-Fri business days from quote date to expiry / 252
-  (``business252``; exchange holidays not excluded, the quote taken at its day's close).
-  SPX monthlies (root SPX) settle at the open (AM, special opening quotation), the SPXW
-  weeklies at the close: with one settlement time for all, AM-settled expiries are
-  about 6.5 hours (0.0007 y) too long, which matters only in the last days.
+* ``t``: years from the slice's as-of time (its latest ``quote_time``) to its root's
+  ``settlement_time`` (both from the ingest stage, ``jaxmm.io.conventions``: AM series at
+  the open of the expiry date, PM at its close, Deribit 08:00 UTC), ACT/365
+  (``day_count: act365``); or the exchange sessions from the as-of date to the expiry
+  date / 252 (``business252``; holidays excluded by the source's calendar, Mon-Fri days
+  for a venue without one; the as-of day counts as over).
 * forward ``F`` and discount factor ``D`` from put-call parity (:mod:`jaxmm.parity`:
-  robust regression of C - P on K, with flagged fallbacks in ``forward_method``);
-  ``rate = -ln(D) / t``.
+  robust regression of C - P on K per expiry, its rate checked against ``parity.rate_band``,
+  its standard error against ``parity.max_rate_se`` and the discount curve of the snapshot
+  for monotonicity; a failing expiry takes D from a curve smoothed through the snapshot's
+  trusted expiries, or from the configured ``rates``, and F from parity with D fixed).
+  ``forward_method`` says how F and D were found, ``rate_status`` why;
+  ``rate = -ln(D) / t`` is the rate used, ``regression_rate`` (with its standard error)
+  the regression's own.
 * ``atm_iv``: the mid IV of the out-of-the-money quotes interpolated linearly in
   ``k = ln(K / F)`` at ``k = 0``.
 
-Per quote: ``bid_iv``, ``mid_iv``, ``ask_iv`` (Black-76 on F, D, t) with their
-``IVStatus`` codes, the Black-76 Greeks at ``mid_iv`` and a ``quote_status``. Every
+Per quote: ``bid_iv``, ``mid_iv``, ``ask_iv`` (Black-76 on F, D, t) with their statuses
+(``IVStatus`` names in lower case, dictionary-encoded), the Black-76 Greeks at ``mid_iv`` and a ``quote_status``. Every
 input quote gives one output row (checked).
 """
 
@@ -35,7 +39,7 @@ from jaxmm.io import schemas
 
 log = logging.getLogger(__name__)
 
-SLICE_KEYS = ["source", "underlying", "quote_date", "expiry"]
+SLICE_KEYS = schemas.SLICE_KEYS
 SNAPSHOT_KEYS = ["source", "underlying", "quote_date"]
 IV_SIDES = ("bid", "mid", "ask")
 
@@ -55,18 +59,29 @@ def parity_settings(section: dict) -> parity.ParitySettings:
     return parity.ParitySettings(**section.get("parity", {}))   # keys checked by the config schema
 
 
-def year_fractions(quote_time: pd.Series, quote_date: pd.Series, expiry: pd.Series, section: dict) -> np.ndarray:
-    """Years to expiry by the section's day count (module doc)."""
-    if section.get("day_count", "act365") == "business252":
-        from jaxmm.io.futures import business_days_between
+def rate_curve(section: dict) -> parity.RateCurve | None:
+    """The configured zero-rate curve (``implied_vols.rates``: a number or {tenor_years: rate};
+    None when not configured)."""
+    rates = section.get("rates")
+    return None if rates is None else parity.RateCurve.from_config(rates)
 
-        days = business_days_between(pd.to_datetime(quote_date).to_numpy("datetime64[D]"),
-                                     pd.to_datetime(expiry).to_numpy("datetime64[D]"))
+
+def year_fractions(slices: pd.DataFrame, section: dict) -> np.ndarray:
+    """Years to expiry of each slice by the section's day count (module doc): ``act365``
+    from ``quote_time`` to ``settlement_time``; ``business252`` from the sessions of the
+    slice's ``calendar`` in (quote_date, expiry]."""
+    if section.get("day_count", "act365") == "business252":
+        from jaxmm.io.conventions import sessions_between
+
+        start = pd.to_datetime(slices["quote_date"]).to_numpy("datetime64[D]")
+        end = pd.to_datetime(slices["expiry"]).to_numpy("datetime64[D]")
+        codes = slices["calendar"].fillna("")   # "": no calendar (Mon-Fri days)
+        days = np.zeros(len(slices), np.int64)
+        for code, idx in codes.groupby(codes, sort=False).indices.items():   # one call per calendar
+            days[idx] = sessions_between(code or None, start[idx], end[idx])
         return days / 252.0
-    hours, minutes = map(int, section.get("settlement_time", "16:00").split(":"))
-    settle = (pd.to_datetime(expiry) + pd.Timedelta(hours=hours, minutes=minutes)).dt.tz_localize(
-        section.get("settlement_timezone", "America/New_York")).dt.tz_convert("UTC")
-    return ((settle - pd.to_datetime(quote_time, utc=True)).dt.total_seconds() / (365.0 * 86400.0)).to_numpy()
+    settle = pd.to_datetime(slices["settlement_time"], utc=True)
+    return ((settle - pd.to_datetime(slices["quote_time"], utc=True)).dt.total_seconds() / (365.0 * 86400.0)).to_numpy()
 
 
 # --------------------------------------------------------------------------- numerics helpers
@@ -116,9 +131,10 @@ def slice_forwards(chains: pd.DataFrame, section: dict) -> tuple[pd.DataFrame, n
     """Forwards table (one row per slice), each quote's slice index, and the pairs table."""
     groups = chains.groupby(SLICE_KEYS, sort=True)
     slice_id = groups.ngroup().to_numpy()
-    slices = groups.agg(quote_time=("quote_time", "max"), underlying_price=("underlying_price", "median"),
+    slices = groups.agg(quote_time=("quote_time", "max"), settlement_time=("settlement_time", "first"),
+                        calendar=("calendar", "first"), underlying_price=("underlying_price", "median"),
                         n_quotes=("strike", "size")).reset_index()
-    slices["t"] = year_fractions(slices["quote_time"], slices["quote_date"], slices["expiry"], section)
+    slices["t"] = year_fractions(slices, section)
 
     pairs_table = _pairs_table(chains, slice_id)
     two_sided = pairs_table[(pairs_table[["call_bid", "call_ask", "put_bid", "put_ask"]] > 0).all(axis=1)]
@@ -128,21 +144,25 @@ def slice_forwards(chains: pd.DataFrame, section: dict) -> tuple[pd.DataFrame, n
                                   (0.5 * (g["put_bid"] + g["put_ask"])).to_numpy(),
                                   (g["call_ask"] - g["call_bid"]).to_numpy(), (g["put_ask"] - g["put_bid"]).to_numpy())
 
-    settings = parity_settings(section)
+    settings, curve = parity_settings(section), rate_curve(section)
     fits: list[parity.SliceForward | None] = [None] * len(slices)
     for idx in slices.groupby(SNAPSHOT_KEYS, sort=False).indices.values():   # one snapshot at a time
         found = parity.implied_forwards(slices["t"].to_numpy()[idx], slices["underlying_price"].to_numpy(float)[idx],
-                                        [pairs[i] for i in idx], settings)
+                                        [pairs[i] for i in idx], settings, curve)
         for i, fit in zip(idx, found):
             fits[i] = fit
     slices["forward"] = [f.forward for f in fits]
     slices["discount"] = [f.discount for f in fits]
     with np.errstate(divide="ignore", invalid="ignore"):
         slices["rate"] = np.where(slices["t"] > 0, -np.log(slices["discount"]) / slices["t"], np.nan)
+    slices["regression_rate"] = [f.regression_rate for f in fits]
+    slices["regression_rate_se"] = [f.regression_rate_se for f in fits]
+    slices["rate_status"] = [f.rate_status.value for f in fits]
+    slices["forward_se"] = [f.forward_se for f in fits]
     slices["n_pairs"] = np.array([f.n_pairs for f in fits], np.int64)
     slices["n_downweighted"] = np.array([f.n_downweighted for f in fits], np.int64)
     slices["residual_std"] = [f.residual_std for f in fits]
-    slices["forward_method"] = [f.method.value for f in fits]
+    slices["forward_method"] = [f.label for f in fits]
     return slices, slice_id, pairs_table
 
 
@@ -173,7 +193,9 @@ def quote_vols(chains: pd.DataFrame, slices: pd.DataFrame, slice_id: np.ndarray)
     vol, status = (np.asarray(a) for a in implied_vol(prices, safe_forward, strike, t, is_call, safe_discount))
     for i, side in enumerate(IV_SIDES):
         q[f"{side}_iv"] = np.where(attempted[i], vol[i], np.nan)
-        q[f"{side}_iv_status"] = pd.Series(status[i], dtype="Int8").mask(~attempted[i])   # null: not attempted
+        # Labels by code (schemas.IV_STATUS_LABELS[code]); null (code -1): not attempted.
+        q[f"{side}_iv_status"] = pd.Categorical.from_codes(np.where(attempted[i], status[i], -1),
+                                                           categories=schemas.IV_STATUS_LABELS)
     mid_ok = attempted[1] & (status[1] == IVStatus.OK)
     q["quote_status"] = np.select([~have_forward, ~two_sided, mid_ok],
                                   [QuoteStatus.NO_FORWARD, QuoteStatus.NO_BID, QuoteStatus.OK], QuoteStatus.UNSOLVED)
@@ -201,8 +223,8 @@ def add_atm_vols(slices: pd.DataFrame, quotes: pd.DataFrame, slice_id: np.ndarra
 
 def parity_scan(pairs_table: pd.DataFrame, slices: pd.DataFrame, min_edge: float) -> pd.DataFrame:
     """Conversions and reversals with edge > ``min_edge`` (seed 000, strategy 3), best first."""
-    p = pairs_table.merge(slices[["source", "underlying", "quote_date", "expiry", "t", "forward", "discount",
-                                  "forward_method"]], left_on="slice_id", right_index=True)
+    p = pairs_table.merge(slices[SLICE_KEYS + ["t", "forward", "discount", "forward_method"]],
+                          left_on="slice_id", right_index=True)
     p = p[np.isfinite(p["forward"])]
     conversion, reversal = parity.conversion_reversal_edges(
         p["strike"].to_numpy(), p["forward"].to_numpy(), p["discount"].to_numpy(), p["call_bid"].to_numpy(),
@@ -211,7 +233,7 @@ def parity_scan(pairs_table: pd.DataFrame, slices: pd.DataFrame, min_edge: float
         ("conversion", "sell", p["call_bid"], "buy", p["put_ask"], "long", conversion, p["call_bid"] > 0),
         ("reversal", "buy", p["call_ask"], "sell", p["put_bid"], "short", reversal, p["put_bid"] > 0),
     ]
-    keys = ["source", "underlying", "quote_date", "expiry", "strike", "t", "forward", "discount", "forward_method"]
+    keys = SLICE_KEYS + ["strike", "t", "forward", "discount", "forward_method"]
     frames = [p[keys].assign(strategy=name, call_side=cs, call_price=cp.to_numpy(), put_side=ps,
                              put_price=pp.to_numpy(), forward_side=fs, edge=edge)[ok.to_numpy()]
               for name, cs, cp, ps, pp, fs, edge, ok in legs]
@@ -225,10 +247,7 @@ def parity_scan(pairs_table: pd.DataFrame, slices: pd.DataFrame, min_edge: float
 # --------------------------------------------------------------------------- summary
 
 def summarise(quotes: pd.DataFrame, slices: pd.DataFrame, scan: pd.DataFrame) -> pd.DataFrame:
-    """Long table of counts per snapshot: quotes, statuses, forward methods, scan hits."""
-    from jaxmm.iv import IVStatus
-
-    names = {int(s): s.name for s in IVStatus}
+    """Long table of counts per snapshot: quotes, statuses, forward methods, rate statuses, scan hits."""
     rows = []
 
     def add(snapshot, group, counts):
@@ -242,10 +261,11 @@ def summarise(quotes: pd.DataFrame, slices: pd.DataFrame, scan: pd.DataFrame) ->
                                  "pct_two_sided_solved": 100.0 * solved / max(int(two_sided.sum()), 1)})
         add(snapshot, "quote_status", q["quote_status"].value_counts().sort_index())
         for side in IV_SIDES:
-            labels = q[f"{side}_iv_status"].map(lambda c: "not_solved" if pd.isna(c) else names[int(c)])
+            labels = q[f"{side}_iv_status"].astype(object).fillna("not_solved")
             add(snapshot, f"{side}_iv_status", labels.value_counts().sort_index())
     for snapshot, s in slices.groupby(SNAPSHOT_KEYS, sort=True):
         add(snapshot, "forward_method", s["forward_method"].value_counts().sort_index())
+        add(snapshot, "rate_status", s["rate_status"].value_counts().sort_index())
     for snapshot, s in scan.groupby(SNAPSHOT_KEYS, sort=True):
         add(snapshot, "parity_scan", s["strategy"].value_counts().sort_index())
     return pd.DataFrame(rows, columns=SNAPSHOT_KEYS + ["group", "name", "value"])
@@ -286,7 +306,9 @@ def run(inputs: dict, outputs: dict, params: dict) -> None:
 # --------------------------------------------------------------------------- report
 
 def report(inputs: dict, outputs: dict, params: dict) -> None:
-    """Report section: forwards and discount curve, ATM term structure, smiles, flags, scan."""
+    """Report section: forwards and discount curve, implied rates and their flags, ATM term
+    structure, smiles, scan. ``params["section"]`` (optional) is config ``implied_vols``, for
+    the rate band drawn in the implied-rate figure."""
     from jaxmm.report import Section
 
     sec = Section("Implied vols and forwards", order=20, figure_dir=outputs["figures"])
@@ -294,10 +316,18 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
     quotes = pd.read_parquet(inputs["quotes"])
     scan = pd.read_parquet(inputs["parity_scan"])
     summary = pd.read_parquet(inputs["summary"])
+    settings = parity_settings(params.get("section", {}))
+    low, high = settings.rate_band
     sec.text("Forward F and discount factor D per expiry from put-call parity C - P = D (F - K): a Huber-robust "
              "regression of call-minus-put mids on the strike near the money, weighted by the combined bid-ask "
-             "spread (slope -D, intercept D F). Expiries with too few call/put pairs fall back to the interpolated "
-             "discount curve (forward_method few_strikes or one_sided); failed means no usable forward. "
+             "spread (slope -D, intercept D F). Its zero rate r = -ln(D)/t is trusted (rate_status ok, "
+             "forward_method regression) when its standard error is at most "
+             f"{settings.max_rate_se:g} a year, it lies in the band [{low:g}, {high:g}] and the snapshot's "
+             "trusted discount factors do not rise with t (beyond their errors). Other expiries take D from a "
+             "curve smoothed through the trusted ones (forward_method ...:smoothed_curve) or, with too few, from "
+             "the configured implied_vols.rates (...:rate_curve), and F from parity with D fixed "
+             "(regression_fixed_discount; few_strikes: median over fewer than min_pairs pairs; one_sided: no "
+             "pair, the underlying carried at the others' carry); failed means no usable forward. "
              "Implied vols are Black-76 on (F, D, t); Greeks at the mid IV (delta and gamma with respect to F).")
     if not len(forwards):
         sec.text("No chain quotes: nothing to show.")
@@ -306,17 +336,23 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
 
     counts = summary[summary["group"] == "quotes"].pivot_table(index=SNAPSHOT_KEYS, columns="name", values="value")
     sec.table(counts.reset_index(), "Quotes per snapshot: two-sided quotes and those with a solved mid IV (%)")
-    statuses = summary[summary["group"].isin(["quote_status", "mid_iv_status", "forward_method"])]
+    statuses = summary[summary["group"].isin(["quote_status", "mid_iv_status", "forward_method", "rate_status"])]
     sec.table(statuses.groupby(["group", "name"])["value"].sum().astype(int).rename("count").reset_index(),
-              "Status counts (all snapshots): quote_status, mid IV solver status, forward method per expiry")
-    flagged = forwards[forwards["forward_method"] != parity.ForwardMethod.REGRESSION.value]
-    cols = ["source", "quote_date", "expiry", "t", "forward", "discount", "rate", "n_pairs", "n_downweighted",
-            "residual_std", "forward_method", "atm_iv"]
+              "Status counts (all snapshots): quote_status, mid IV solver status, forward method and rate status "
+              "per expiry")
+    cols = ["source", "root", "quote_date", "expiry", "t", "forward", "discount", "rate", "n_pairs",
+            "n_downweighted", "residual_std", "forward_method", "atm_iv"]
     sec.table(forwards[cols], "Forwards, discount factors and ATM vols per expiry", max_rows=40)
+    flagged = forwards[(forwards["rate_status"] != parity.RateStatus.OK.value)
+                       | (forwards["forward_method"] != parity.ForwardMethod.REGRESSION.value)]
     if len(flagged):
-        sec.table(flagged[cols], "Expiries whose forward is a fallback (or failed)")
+        sec.table(flagged[["source", "root", "quote_date", "expiry", "t", "n_pairs", "regression_rate",
+                           "regression_rate_se", "rate_status", "rate", "forward", "forward_se", "forward_method"]],
+                  "Flagged expiries: the regression's rate (with its standard error) was not used, why "
+                  "(rate_status), the rate used instead and how the forward was found", max_rows=60)
     else:
-        sec.text("Every expiry's forward came from the parity regression (no fallback).")
+        sec.text("Every expiry's forward and discount factor came from its own parity regression (no flag).")
+    _rate_figure(sec, forwards, (low, high))
     _term_structure_figure(sec, forwards)
     _smiles_figure(sec, quotes)
     if len(scan):
@@ -328,6 +364,50 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
         sec.text("Parity scan: no conversion or reversal beats the implied forward after crossing the bid-ask "
                  "spreads (edge above implied_vols.scan.min_edge).")
     sec.write(outputs["section"])
+
+
+def _rate_figure(sec, forwards: pd.DataFrame, band: tuple[float, float], max_panels: int = 8) -> None:
+    """Implied-rate term structure per snapshot: the regression's rate with 1-se bars (red
+    where flagged), the rate used, the band; raw rates beyond the axes drawn at its edge."""
+    from matplotlib.ticker import NullFormatter
+
+    from jaxmm.report import new_figure
+
+    snapshots = list(forwards.groupby(SNAPSHOT_KEYS, sort=True))[:max_panels]
+    ncols = min(4, len(snapshots))
+    nrows = -(-len(snapshots) // ncols)
+    fig, axes = new_figure(nrows, ncols, figsize=(3.6 * ncols, 2.9 * nrows), squeeze=False, sharey=False)
+    low, high = band
+    for ax, (key, f) in zip(axes.flat, snapshots):
+        f = f.sort_values("t")
+        used = f["rate"].to_numpy(float)
+        lo = min(low, np.nanmin(used, initial=low)) - 0.02
+        hi = max(high, np.nanmax(used, initial=high)) + 0.02
+        ax.axhspan(low, high, color="0.92", lw=0, label="rate band")
+        ok = (f["rate_status"] == parity.RateStatus.OK.value).to_numpy()
+        raw = f["regression_rate"].to_numpy(float)
+        shown = np.clip(raw, lo, hi)
+        for mask, colour, name in ((ok, "C0", "regression (trusted)"), (~ok, "C3", "regression (flagged)")):
+            ax.errorbar(f["t"][mask], shown[mask], yerr=f["regression_rate_se"][mask], fmt="o", ms=3, lw=0.7,
+                        color=colour, capsize=2, label=name)
+        off = np.isfinite(raw) & (raw != shown)
+        ax.plot(f["t"][off], shown[off], "^", color="C3", ms=6, mfc="none", label="beyond the axis")
+        ax.plot(f["t"], used, "k.-", lw=0.8, ms=4, label="rate used")
+        ax.set_ylim(lo, hi)
+        if (f["t"] > 0).all():
+            ax.set_xscale("log")                          # days-long expiries apart from years-long ones
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(" ".join(map(str, key)), fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(snapshots):]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=6)
+    fig.supxlabel("t (years)"); fig.supylabel("zero rate -ln(D)/t")
+    fig.tight_layout()
+    more = len(forwards.groupby(SNAPSHOT_KEYS)) - len(snapshots)
+    sec.figure(fig, "implied_rates", "Implied-rate term structure per snapshot: the parity regression's rate with "
+               "1-standard-error bars (red: flagged, see rate_status; triangles: beyond the axis), the rate used "
+               "(black) and the plausibility band (grey)" + (f"; {more} more snapshots not drawn" if more > 0 else ""))
 
 
 def _term_structure_figure(sec, forwards: pd.DataFrame) -> None:

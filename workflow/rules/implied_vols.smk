@@ -40,6 +40,7 @@ rule implied_vols_report:
         figures=directory(results("report", "figures", "implied_vols")),
     params:
         stage="jaxmm.stages.implied_vols:report",
+        section=config["implied_vols"],
         code_version=code_version("jaxmm/stages/implied_vols.py", "jaxmm/parity.py", "jaxmm/report"),
     log:
         logs("implied_vols_report"),
