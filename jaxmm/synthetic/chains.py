@@ -2,7 +2,11 @@
 
 Model (per quote date, index level ``S``, constant ``r`` and ``q``)::
 
-    t = (expiry - quote_date).days / 365          ACT/365 from the 16:00 ET close
+    t = (settlement - close of quote_date) / 365 days     ACT/365 on the clock jaxmm.io.conventions
+                                                          gives the ingested quotes: SPX monthlies
+                                                          settle at the 09:30 open (AM), SPXW at
+                                                          the close (PM); files are written after
+                                                          the close, so that is their as-of time
     F = S exp((r - q) t),   D = exp(-r t),   k = ln(K / F)
 
     theta(t) = s_l^2 t + (s_s^2 - s_l^2) tau (1 - exp(-t / tau))      ATM total variance
@@ -48,6 +52,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyarrow as pa
 
+from jaxmm.io import conventions
 from jaxmm.io.errors import Reason
 from jaxmm.synthetic import calendar as cal
 from jaxmm.synthetic._util import BadRow, fmt, write_parquet, write_text
@@ -147,6 +152,17 @@ def strike_grid(forward: float, atm_vol: float, t: float, n: int, range_sd: floa
         np.clip(np.searchsorted(STRIKE_SPACINGS, gap, side="right") - 1, 0, None)]
     strikes = np.unique(np.round(raw / spacing) * spacing)
     return strikes[strikes > 0]
+
+
+def years_to_settlement(quote_dates: list[dt.date], expiries: list[Expiry], root: str) -> np.ndarray:
+    """(dates, expiries) ACT/365 years from each quote date's close to each expiry's
+    settlement by the cboe venue's rules (monthly root AM, weekly root + "W" PM)."""
+    conv = conventions.conventions_for({"format": "cboe"})
+    cal = conventions.sessions(conv.calendar)
+    closes = cal.closes[np.searchsorted(cal.dates, np.array(quote_dates, "datetime64[D]"))]
+    roots = np.array([root + ("W" if e.weekly else "") for e in expiries], dtype=object)
+    settle, _, _ = conventions.settlement_times(conv, roots, np.array([e.date for e in expiries], "datetime64[D]"))
+    return (settle[None, :] - closes[:, None]) / (365.0 * 86400e9)
 
 
 # --------------------------------------------------------------------------- quotes
@@ -305,12 +321,13 @@ def generate(c: dict, out_dir: Path, rngs: dict[str, np.random.Generator]) -> tu
     spots = c["spot0"] * np.exp(np.concatenate([[0.0], np.cumsum(moves[1:])]))
     prev_close = np.concatenate([[c["spot0"] * math.exp(-moves[0])], spots[:-1]])
     expiries = list_expiries(quote_dates, c)
+    years = years_to_settlement(quote_dates, expiries, c["underlying"])
     r, qy = c["rate"], c["dividend_yield"]
 
     # Strike grids from the first date's forward and ATM vol (listed strikes stay put).
     grids = []
-    for e in expiries:
-        t0 = (e.date - quote_dates[0]).days / 365.0
+    for ei, e in enumerate(expiries):
+        t0 = float(years[0, ei])
         theta0 = ssvi_theta(t0, c["atm_vol_short"], c["atm_vol_long"], c["atm_vol_timescale"])
         grids.append(strike_grid(c["spot0"] * math.exp((r - qy) * t0), math.sqrt(theta0 / t0), t0,
                                  c["strikes_per_expiry"], c["strike_range_sd"]))
@@ -319,7 +336,7 @@ def generate(c: dict, out_dir: Path, rngs: dict[str, np.random.Generator]) -> tu
     rows = {key: [] for key in ("d", "e", "strike", "t", "spot", "is_call")}
     for d, qd in enumerate(quote_dates):
         for ei, e in enumerate(expiries):
-            t = (e.date - qd).days / 365.0
+            t = float(years[d, ei])
             n = len(grids[ei])
             for right in (True, False):
                 rows["d"].append(np.full(n, d)), rows["e"].append(np.full(n, ei))
@@ -398,7 +415,7 @@ def generate(c: dict, out_dir: Path, rngs: dict[str, np.random.Generator]) -> tu
     sl = {k: [] for k in SLICES_SCHEMA.names}
     for d, qd in enumerate(quote_dates):
         for ei, e in enumerate(expiries):
-            t = (e.date - qd).days / 365.0
+            t = float(years[d, ei])
             theta = float(ssvi_theta(t, c["atm_vol_short"], c["atm_vol_long"], c["atm_vol_timescale"]))
             phi = float(ssvi_phi(theta, c["ssvi_eta"], c["ssvi_gamma"]))
             svi = raw_svi(theta, phi, c["ssvi_rho"])
