@@ -9,7 +9,8 @@ Gatheral's SVI model"): with ``y = (k - m) / sigma`` raw SVI is linear in
 ``(a, d, c) = (a, rho b sigma, b sigma)``: ``w = a + d y + c sqrt(y^2 + 1)``. For each
 ``(m, sigma)`` of a small grid the weighted least-squares ``(a, d, c)`` solves a 3x3
 system; it is projected onto the parameter domain and the grid point with the lowest
-objective wins. All slices and grid points are solved at once.
+objective wins (``n_starts`` > 1: the best of each of ``n_starts`` groups of ``m``, the
+starts of a multi-start fit). All slices and grid points are solved at once.
 
 **Constraints by reparameterisation** (``to_raw`` / ``from_raw``), unconstrained
 ``u = (u0..u4)``::
@@ -30,19 +31,31 @@ so ``b >= 0``, ``|rho| < 1``, ``sigma > 0``, ``min w > 0`` and Lee's wing bound
 * ``"bid_ask"``: ``(max(sigma_model - sigma_ask, 0) + max(sigma_bid - sigma_model, 0)) / s_i``
   plus ``mid_weight`` times the ``"iv"`` residual: zero inside the quoted spread.
 
+``s_i`` is the price spread divided by vega: quotes weigh by how tightly they are quoted.
+A weak prior (``prior_weight``) on ``atanh(rho / 0.999)`` and ``ln(sigma / half the quoted
+k range)`` settles the flat valleys of SVI (quotes that do not reach the wings: ``|rho| ->
+1``; few quotes: ``sigma -> 0``) where the data alone leave the parameters drifting.
+
 Penalties: ``butterfly_weight * mean(max(margin - g(k), 0)^2)`` on a k-grid spanning
-the slice's quotes (widened by ``grid_widen`` of their range each side), and, in the
-calendar pass, ``calendar_weight * mean(max(1 + calendar_margin - w / w_prev, 0)^2)``
-against the previous expiry's final fit on the k range both slices quote (widened by
+the slice's quotes (widened by ``grid_widen`` of their range each side), and, with a
+calendar, ``calendar_weight * mean(max(1 + calendar_margin - w / w_prev, 0)^2)`` against
+the previous expiry's final fit on the k range both slices quote (widened by
 ``calendar_widen``, default 0: beyond it one of the two is an extrapolation, and forcing
 a longer slice above a short expiry's steep extrapolated wing spoils its fit): the
-slices are refitted shortest first (``lax.scan`` over the expiry rank, vectorised over
-snapshots), each starting from its independent fit, so a slice only ever has to clear
-one fixed curve below it.
+slices are fitted shortest first (``lax.scan`` over the expiry rank, vectorised over
+snapshots), so a slice only ever has to clear one fixed curve below it.
 
-**Optimiser**: optax's L-BFGS (zoom line search) for a fixed budget of ``max_iter``
-iterations inside ``lax.scan``, ``m`` searched in units of the slice's k half-range (a
-diagonal preconditioner); a slice stops moving once converged (``FitStatus``).
+**Optimiser**: optimistix's Levenberg-Marquardt on the residual vector (data residuals,
+prior and penalties; the fit is a least-squares problem, and on short-dated slices with
+steep skews L-BFGS on the summed squares stalled: 30 of 30 synthetic slices ended
+NOT_CONVERGED), ``m`` searched in units of the slice's k half-range (a diagonal
+preconditioner), one run per start (vmapped), the best objective wins. It runs in chunks
+of ``settle_steps`` up to ``max_iter`` steps and stops when converged (``_lm``).
+
+**Checks** (``diagnose``, ``market_status``): on quotes the caller chooses (the stage:
+every OTM two-sided quote, not only the fit set): RMSE, fraction of model IVs inside
+bid/ask (all, and within 3 ATM sd), worst residual in half-spreads, highest model IV over
+the quoted range against the highest mid IV, Lee's wing slope, ``g`` and the calendar.
 
 **SSVI** (``fit_ssvi``): one global surface per snapshot with the power-law ``phi``,
 ``theta`` non-decreasing by construction (cumulated positive increments), ``eta (1 + |rho|)
@@ -60,6 +73,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import optimistix as optx
 
 from jaxmm import svi
 
@@ -69,10 +83,23 @@ _RHO_MAX = 0.999
 class FitStatus(enum.IntEnum):
     """Per-slice (or per-snapshot) status of a fit."""
 
-    OK = 0               # converged: gradient or objective change below tolerance
-    NOT_CONVERGED = 1    # iteration budget spent first; the parameters are the last iterate
+    OK = 0               # converged (SVI: Levenberg-Marquardt's step test; SSVI: gradient test)
+    NOT_CONVERGED = 1    # step budget spent first; the parameters are the last iterate
     TOO_FEW_QUOTES = 2   # fewer usable quotes than min_quotes: not fitted (params NaN)
     NON_FINITE = 3       # objective or parameters became NaN / inf (params NaN)
+    BAD_INPUT = 4        # a quote with a non-positive / NaN IV, bid IV > ask IV, or t <= 0 (params NaN)
+    OFF_MARKET = 5       # fitted, but the smile leaves the quotes (``market_status``)
+
+    @property
+    def label(self) -> str:
+        """Readable label written to the output tables: the name in lower case."""
+        return self.name.lower()
+
+
+def status_labels(codes) -> np.ndarray:
+    """``FitStatus`` codes (any integer array) as their labels ('ok', 'not_converged', ...)."""
+    names = np.array([s.label for s in FitStatus], dtype=object)
+    return names[np.asarray(codes, dtype=np.int64)]
 
 
 class SliceData(NamedTuple):
@@ -97,9 +124,11 @@ class FitSettings(NamedTuple):
     """Static settings of a fit (hashable: part of the jit cache key)."""
 
     loss: str = "iv"                  # "iv" | "price" | "bid_ask"
-    max_iter: int = 100               # L-BFGS iterations (from the quasi-explicit guess)
-    gtol: float = 1e-6                # converged: max |gradient| (unconstrained, preconditioned)
-    memory_size: int = 10             # L-BFGS memory
+    max_iter: int = 200               # SVI: Levenberg-Marquardt steps per slice and stage
+    rtol: float = 1e-6                # SVI converged: every parameter and residual moved by less
+    atol: float = 1e-8                # than atol + rtol |value| in an accepted step
+    gtol: float = 1e-6                # converged (SVI also, SSVI only): max |gradient| of the objective
+    memory_size: int = 10             # SSVI: L-BFGS memory
     batch_size: int = 1024            # slices vectorised together (0: all at once)
     min_quotes: int = 5
     min_iv_spread: float = 0.002      # floor of s_i (vol units)
@@ -112,6 +141,10 @@ class FitSettings(NamedTuple):
     calendar_widen: float = 0.0       # calendar grid: the k range both slices quote, widened by this
     ssvi_max_iter: int = 500          # SSVI: one problem per snapshot, more parameters
     grid_widen: float = 0.25
+    n_starts: int = 2                 # SVI multi-start: quasi-explicit guesses, best objective wins
+    prior_weight: float = 1e-4        # weak prior on rho and sigma (``_residuals``); 0: none
+    settle_steps: int = 20            # SVI: steps per chunk; after each, converged if the smile has settled
+    settle_tol: float = 1e-2          # settled: no model IV moved by more than this (in IV spreads) in a chunk
 
 
 class FitResult(NamedTuple):
@@ -201,6 +234,14 @@ def _residuals(u, d: SliceData, settings: FitSettings, neighbours):
     residuals / sqrt(n), then the penalties' sqrt(weight / n_grid) max(., 0) terms."""
     params = to_raw(u)
     parts = [data_residuals(params, d, settings) / jnp.sqrt(_count(d.mask))]
+    if settings.prior_weight > 0.0:
+        # A weak Gaussian prior on atanh(rho / 0.999) and on ln(sigma / half the quoted k
+        # range): where the quotes do not pin the wings or the vertex, many (rho, b, m,
+        # sigma) fit equally well and the data alone drift without end to |rho| -> 1 or
+        # sigma -> 0 (a V-shaped smile). The prior picks the plainest of them.
+        lo, hi = k_range(d)
+        log_sigma_ref = jnp.log(jnp.clip(0.5 * (hi - lo), 1e-4, 10.0))
+        parts.append(jnp.sqrt(settings.prior_weight) * jnp.stack([u[2], u[4] - log_sigma_ref]))
     if settings.butterfly_weight > 0.0:
         g = svi.butterfly_g(params, k_grid(d, settings))
         parts.append(jnp.sqrt(settings.butterfly_weight / settings.n_grid)
@@ -249,35 +290,93 @@ def _minimise(fun, u0, settings: FitSettings):
     return u, iters, done, fun(u)
 
 
+def _lm(residual_fn, moved_fn, v0, settings: FitSettings):
+    """optimistix Levenberg-Marquardt on ``residual_fn(v)`` from ``v0``, in chunks of
+    ``settle_steps`` steps up to ``max_iter``; returns (v, steps, converged).
+
+    Converged after a chunk where optimistix's test passed (an accepted step moved every
+    parameter and every residual by less than ``atol + rtol |value|``), the objective's
+    gradient is at most ``gtol``, or the smile moved by at most ``settle_tol``
+    (``moved_fn(v_before, v_after)``): SVI has flat valleys (few quotes, or quotes that do
+    not reach the wings) where the parameters drift on while the smile stays put.
+    """
+    solver = optx.LevenbergMarquardt(rtol=settings.rtol, atol=settings.atol)
+    chunk = max(1, min(settings.settle_steps, settings.max_iter))
+
+    def body(carry):
+        v, steps, _ = carry
+        sol = optx.least_squares(lambda x, _: residual_fn(x), solver, v, max_steps=chunk, throw=False)
+        grad = jax.grad(lambda x: 0.5 * jnp.sum(residual_fn(x) ** 2))(sol.value)
+        done = ((sol.result == optx.RESULTS.successful) | (jnp.max(jnp.abs(grad)) <= settings.gtol)
+                | (moved_fn(v, sol.value) <= settings.settle_tol))
+        return sol.value, steps + sol.stats["num_steps"], done
+
+    init = (v0, jnp.zeros((), dtype=int), jnp.asarray(False))
+    return jax.lax.while_loop(lambda c: (c[1] < settings.max_iter) & ~c[2], body, init)
+
+
+def bad_input(d: SliceData) -> jax.Array:
+    """True where a slice's quotes cannot be fitted: a non-finite ``k``, a mid IV that is
+    not a positive finite number, a bid IV <= 0 or above the ask IV, an ask IV <= 0, or a
+    non-positive / non-finite ``t``. Unknown bid or ask IVs (NaN) are allowed."""
+    def not_positive(x):
+        return jnp.isfinite(x) & (x <= 0.0)
+
+    quote_bad = (~jnp.isfinite(d.k) | ~(jnp.isfinite(d.mid_iv) & (d.mid_iv > 0.0)) | not_positive(d.bid_iv)
+                 | not_positive(d.ask_iv) | (d.bid_iv > d.ask_iv))
+    return jnp.any(d.mask & quote_bad, axis=-1) | ~(jnp.isfinite(d.t) & (d.t > 0.0))
+
+
 def _fit_one(u0, d: SliceData, settings: FitSettings, neighbours=None):
+    """Fit one slice from the unconstrained start(s) ``u0``, (5,) or (n_starts, 5): one
+    Levenberg-Marquardt run per start, the lowest final objective (penalties included)
+    wins; its status and step count are reported."""
     # Precondition: m is searched in units of the slice's k half-range (short expiries
-    # span a few hundredths of k, where m's gradient would dwarf the others').
+    # span a few hundredths of k, where m's residual sensitivity would dwarf the others').
     lo, hi = k_range(d)
     scale = jnp.array([1.0, 1.0, 1.0, 0.0, 1.0], u0.dtype).at[3].set(jnp.clip(0.5 * (hi - lo), 1e-3, 10.0))
-    v, iters, done, _ = _minimise(lambda v: _objective(v * scale, d, settings, neighbours), u0 / scale, settings)
-    u = v * scale
-    params = to_raw(u)
+    enough = d.mask.sum() >= settings.min_quotes
+    bad = bad_input(d)
+    # A slice that is not fitted gets zero residuals from a finite start: the solver stops
+    # at once instead of iterating on NaNs (under vmap the batch waits for its slowest).
+    skip = bad | ~enough
+
+    def residual_fn(v):
+        return jnp.where(skip, 0.0, _residuals(v * scale, d, settings, neighbours))
+
+    def moved_fn(v_before, v_after):
+        change = _model_iv(to_raw(v_after * scale), d) - _model_iv(to_raw(v_before * scale), d)
+        return jnp.max(jnp.where(d.mask, jnp.abs(change) / _spread(d, settings), 0.0))
+
+    starts = jnp.where(skip, 0.0, jnp.atleast_2d(u0) / scale)
+    v, steps, done = jax.vmap(lambda v0: _lm(residual_fn, moved_fn, v0, settings))(starts)
+    total = jax.vmap(lambda x: jnp.sum(residual_fn(x) ** 2))(v)
+    best = jnp.argmin(jnp.where(jnp.isfinite(total), total, jnp.inf))
+    v, steps, done = v[best], steps[best], done[best]
+    params = to_raw(v * scale)
     r = data_residuals(params, d, settings)
     data_value = jnp.sum(r * r) / _count(d.mask)
-    enough = d.mask.sum() >= settings.min_quotes
     finite = jnp.all(jnp.isfinite(params)) & jnp.isfinite(data_value)
-    status = jnp.where(~enough, FitStatus.TOO_FEW_QUOTES,
-                       jnp.where(~finite, FitStatus.NON_FINITE,
-                                 jnp.where(done, FitStatus.OK, FitStatus.NOT_CONVERGED))).astype(jnp.int8)
-    good = enough & finite
-    return FitResult(jnp.where(good, params, jnp.nan), status, iters, jnp.where(good, data_value, jnp.nan))
+    status = jnp.select([bad, ~enough, ~finite, done],
+                        [FitStatus.BAD_INPUT, FitStatus.TOO_FEW_QUOTES, FitStatus.NON_FINITE, FitStatus.OK],
+                        FitStatus.NOT_CONVERGED).astype(jnp.int8)
+    good = enough & finite & ~bad
+    return FitResult(jnp.where(good, params, jnp.nan), status, steps, jnp.where(good, data_value, jnp.nan))
 
 
 # --------------------------------------------------------------------------- initial guess
 
 
-def quasi_explicit_guess(d: SliceData, settings: FitSettings, n_m: int = 9, n_sigma: int = 8) -> jax.Array:
-    """Zeliade's quasi-explicit initial guess for one slice (module doc); raw params (5,)."""
+def quasi_explicit_guess(d: SliceData, settings: FitSettings, n_m: int = 9, n_sigma: int = 8,
+                         n_starts: int = 1) -> jax.Array:
+    """Zeliade's quasi-explicit initial guess for one slice (module doc): raw params (5,),
+    or (n_starts, 5) for ``n_starts > 1``: the best grid point in each of ``n_starts``
+    groups of consecutive ``m`` values (distinct starts for a multi-start fit)."""
     k = d.k
     lo, hi = k_range(d)
     ms = jnp.linspace(lo, hi, n_m)
     sigmas = jnp.geomspace(0.01, 1.0, n_sigma) * jnp.maximum(hi - lo, 0.05)
-    m, sigma = (x.ravel() for x in jnp.meshgrid(ms, sigmas))
+    m, sigma = (x.ravel() for x in jnp.meshgrid(ms, sigmas, indexing="ij"))
     w_mid = d.mid_iv * d.mid_iv * d.t
     # d w = 2 sigma t d sigma: weights so that the variance fit approximates the IV objective.
     weight = jnp.where(d.mask, 1.0 / (_spread(d, settings) * 2.0 * jnp.maximum(d.mid_iv, 1e-4) * d.t), 0.0)
@@ -297,7 +396,11 @@ def quasi_explicit_guess(d: SliceData, settings: FitSettings, n_m: int = 9, n_si
 
     params, value = jax.vmap(candidate)(m, sigma)
     value = jnp.where(jnp.isfinite(value), value, jnp.inf)
-    return params[jnp.argmin(value)]
+    if n_starts <= 1:
+        return params[jnp.argmin(value)]
+    group = (jnp.arange(n_m * n_sigma) // n_sigma) * n_starts // n_m       # m-group of each grid point
+    best = jax.vmap(lambda g: jnp.argmin(jnp.where(group == g, value, jnp.inf)))(jnp.arange(n_starts))
+    return params[best]
 
 
 # --------------------------------------------------------------------------- public fits
@@ -346,6 +449,30 @@ def calendar_order(prev_index) -> np.ndarray:
     return order
 
 
+class EmptySliceError(ValueError):
+    """A slice handed to a fit or a check has no quote at all (its arrays have length 0)."""
+
+
+def check_data(data: SliceData, where: str) -> None:
+    """Raise a readable error for ``SliceData`` that cannot be fitted or checked: fields
+    of unequal shapes, or slices with no quote at all (``EmptySliceError``, naming them).
+    A slice with quotes all masked out is fine: its status says TOO_FEW_QUOTES."""
+    shape = np.shape(data.k)
+    if len(shape) != 2:
+        raise ValueError(f"{where}: SliceData.k must be (slices, quotes), got shape {shape}")
+    for name in ("mid_iv", "bid_iv", "ask_iv", "strike", "is_call", "mid_price", "vega", "mask"):
+        if np.shape(getattr(data, name)) != shape:
+            raise ValueError(f"{where}: SliceData.{name} has shape {np.shape(getattr(data, name))}, k has {shape}")
+    for name in ("t", "forward", "discount"):
+        if np.shape(getattr(data, name)) != shape[:1]:
+            raise ValueError(f"{where}: SliceData.{name} has shape {np.shape(getattr(data, name))}, expected "
+                             f"({shape[0]},): one value per slice")
+    if shape[1] == 0:
+        which = "slice 0 has" if shape[0] == 1 else f"slices 0 to {shape[0] - 1} have"
+        raise EmptySliceError(f"{where}: {which} no quotes (SliceData arrays of shape {shape}): give each slice "
+                              "at least fit.min_quotes quotes, or leave it out")
+
+
 def fit_svi(data: SliceData, prev_index=None, settings: FitSettings = FitSettings()) -> FitResult:
     """Fit raw SVI to every slice of ``data`` (vmapped over slices, one jitted call).
 
@@ -359,6 +486,7 @@ def fit_svi(data: SliceData, prev_index=None, settings: FitSettings = FitSetting
       ``FitResult`` with params (S, 5), status, iterations (summed over the stages: the
       mid fit before a bid/ask fit, the calendar pass), objective (data term).
     """
+    check_data(data, "fit_svi")
     if prev_index is None or settings.calendar_weight <= 0.0:
         prev_index = np.full(data.k.shape[0], -1)
     order = calendar_order(prev_index)
@@ -374,25 +502,27 @@ def _standard_promotion():
 
 @functools.partial(jax.jit, static_argnames=("settings",))
 def _fit_svi(data: SliceData, prev_index, order, settings: FitSettings) -> FitResult:
-    guess = _batched(lambda d: quasi_explicit_guess(d, settings), data, settings.batch_size)
-    u0 = from_raw(guess)
-    iterations = jnp.zeros(data.k.shape[0], int)
+    n = data.k.shape[0]
+    guess = _batched(lambda d: quasi_explicit_guess(d, settings, n_starts=settings.n_starts), data,
+                     settings.batch_size)
+    u0 = from_raw(guess)                                  # (S, 5) or (S, n_starts, 5)
+    iterations = jnp.zeros(n, int)
     if settings.loss == "bid_ask":
         # The hinge loss is flat inside the spreads: start it from the mid fit, which is
-        # close, so the line search does not stall on a far-away kink.
+        # close, so the solver does not stall on a far-away kink.
         mid = _batched(lambda a: _fit_one(*a, settings._replace(loss="iv")), (u0, data), settings.batch_size)
-        u0 = jnp.where(jnp.isfinite(mid.params).all(-1)[:, None], from_raw(mid.params), u0)
+        u0 = jnp.where(jnp.isfinite(mid.params).all(-1)[:, None], from_raw(mid.params), u0.reshape(n, -1, 5)[:, 0])
         iterations = mid.iterations
-    result = _batched(lambda a: _fit_one(*a, settings), (u0, data), settings.batch_size)
-    result = result._replace(iterations=iterations + result.iterations)
     if order.shape[0] <= 1:
-        return result
-    # Calendar pass, shortest expiry first: refit each later slice against its
-    # predecessor's final fit (w must not fall below it). Sequential in the expiry rank,
-    # vectorised over snapshots (a row of `order`).
+        result = _batched(lambda a: _fit_one(*a, settings), (u0, data), settings.batch_size)
+        return result._replace(iterations=iterations + result.iterations)
+    # With a calendar: shortest expiry first, each slice fitted against its predecessor's
+    # final fit (w must not fall below it). Sequential in the expiry rank, vectorised over
+    # snapshots (a row of `order`); the first expiries see no predecessor.
     lo, hi = _pair_range(data, prev_index)
-    n = data.k.shape[0]
-    fallback = jnp.array([1.0, 0.0, 0.0, 0.0, 1.0], guess.dtype)      # w = 1: harmless when masked
+    fallback = jnp.array([1.0, 0.0, 0.0, 0.0, 1.0], data.k.dtype)      # w = 1: harmless when unused
+    nan = jnp.full(n, jnp.nan, data.k.dtype)
+    init = FitResult(jnp.full((n, 5), jnp.nan, data.k.dtype), jnp.zeros(n, jnp.int8), iterations, nan)
 
     def step(res: FitResult, row):
         idx = jnp.maximum(row, 0)
@@ -400,16 +530,14 @@ def _fit_svi(data: SliceData, prev_index, order, settings: FitSettings) -> FitRe
         prev_params = res.params[jnp.maximum(prev, 0)]
         has_prev = (row >= 0) & (prev >= 0) & jnp.all(jnp.isfinite(prev_params), axis=-1)
         prev_params = jnp.where(has_prev[:, None], prev_params, fallback)
-        mine = res.params[idx]
-        start = jnp.where(jnp.all(jnp.isfinite(mine), axis=-1)[:, None], from_raw(mine), u0[idx])
         d = jax.tree.map(lambda x: x[idx], data)
-        new = jax.vmap(lambda u, dd, *nb: _fit_one(u, dd, settings, nb))(start, d, prev_params, has_prev, lo[idx],
+        new = jax.vmap(lambda u, dd, *nb: _fit_one(u, dd, settings, nb))(u0[idx], d, prev_params, has_prev, lo[idx],
                                                                           hi[idx])
-        target = jnp.where(has_prev, idx, n)          # out of range: dropped
         new = new._replace(iterations=res.iterations[idx] + new.iterations)
+        target = jnp.where(row >= 0, idx, n)          # out of range: dropped
         return jax.tree.map(lambda old, nw: old.at[target].set(nw, mode="drop"), res, new), None
 
-    result, _ = jax.lax.scan(step, result, order[1:])
+    result, _ = jax.lax.scan(step, init, order)
     return result
 
 
@@ -417,19 +545,38 @@ def _fit_svi(data: SliceData, prev_index, order, settings: FitSettings) -> FitRe
 
 
 class SliceDiagnostics(NamedTuple):
-    rmse_vol: jax.Array        # (S,) RMSE of model vs mid IV over the slice's quotes (vol units)
-    frac_inside: jax.Array     # (S,) fraction of quotes whose model IV is within [bid_iv, ask_iv]
-    min_g: jax.Array           # (S,) minimum of g on the slice's grid
-    n_g_negative: jax.Array    # (S,) grid points with g < 0
-    calendar_violations: jax.Array  # (S,) grid points where w(next expiry) < w(this one), on
+    """Per-slice checks of a fitted smile against the quotes it is diagnosed on (all (S,);
+    NaN / 0 where the params are NaN). Quote statistics use the masked quotes; a missing
+    bid or ask IV (NaN) leaves that side of the spread open."""
+
+    rmse_vol: jax.Array        # RMSE of model vs mid IV (vol units)
+    frac_inside: jax.Array     # fraction of quotes whose model IV is within [bid_iv, ask_iv]
+    frac_inside_core: jax.Array  # the same over quotes with |k| <= core_sd sqrt(w(0)) (NaN: none)
+    max_abs_residual: jax.Array  # max |model IV - mid IV| / ((ask_iv - bid_iv) / 2) (half-spreads)
+    wing_ratio: jax.Array      # max model IV over the quoted k range / max mid IV
+    lee_slope: jax.Array       # b (1 + |rho|): the steeper wing's slope of w (Lee: <= 2)
+    min_g: jax.Array           # minimum of g on the slice's grid
+    n_g_negative: jax.Array    # grid points with g < 0
+    calendar_violations: jax.Array  # grid points where w(next expiry) < w(this one), on
                                     # the k range both slices quote
-    calendar_min_gap: jax.Array     # (S,) min of w_next - w on the grid (negative: arbitrage)
+    calendar_min_gap: jax.Array     # min of w_next - w on the grid (negative: arbitrage)
 
 
-@functools.partial(jax.jit, static_argnames=("settings",))
-def diagnose(params: jax.Array, data: SliceData, next_index: jax.Array, settings: FitSettings = FitSettings()
-             ) -> SliceDiagnostics:
-    """Fit quality and arbitrage checks of fitted slices (NaN params give NaN / 0)."""
+def diagnose(params: jax.Array, data: SliceData, next_index: jax.Array, settings: FitSettings = FitSettings(),
+             core_sd: float = 3.0) -> SliceDiagnostics:
+    """Fit quality, wing and arbitrage checks of fitted slices on the quotes of ``data``.
+
+    Pass every quote the smile should match (the stage passes all OTM two-sided quotes
+    with a solved mid IV, not only the fit set): a smile that fits a narrow set and leaves
+    the market outside it shows here. ``core_sd``: ``frac_inside_core`` counts quotes
+    within this many ATM standard deviations ``sqrt(w(0))`` of the fitted smile.
+    """
+    check_data(data, "diagnose")
+    return _diagnose(params, data, next_index, settings, core_sd)
+
+
+@functools.partial(jax.jit, static_argnames=("settings", "core_sd"))
+def _diagnose(params, data: SliceData, next_index, settings: FitSettings, core_sd: float) -> SliceDiagnostics:
 
     def one(p, d, p_next, has_next, lo, hi):
         vol = _model_iv(p, d)
@@ -437,18 +584,63 @@ def diagnose(params: jax.Array, data: SliceData, next_index: jax.Array, settings
         rmse = jnp.sqrt(jnp.sum(jnp.where(d.mask, (vol - d.mid_iv) ** 2, 0.0)) / n)
         inside = (vol >= jnp.where(jnp.isfinite(d.bid_iv), d.bid_iv, -jnp.inf)) & \
                  (vol <= jnp.where(jnp.isfinite(d.ask_iv), d.ask_iv, jnp.inf))
-        frac = jnp.sum(d.mask & inside).astype(n.dtype) / n
-        grid = k_grid(d, settings)
-        check = svi.butterfly_check(p, grid)
+        frac = jnp.sum(d.mask & inside, dtype=n.dtype) / n
+        core = d.mask & (jnp.abs(d.k) <= core_sd * jnp.sqrt(svi.raw_total_variance(p, 0.0)))
+        n_core = jnp.sum(core, dtype=n.dtype)
+        frac_core = jnp.where(n_core > 0, jnp.sum(core & inside, dtype=n.dtype) / jnp.maximum(n_core, 1.0), jnp.nan)
+        half = 0.5 * (d.ask_iv - d.bid_iv)
+        has_half = d.mask & jnp.isfinite(half) & (half > 0.0)
+        resid = jnp.where(has_half, jnp.abs(vol - d.mid_iv) / jnp.where(has_half, half, 1.0), 0.0)
+        # Between quotes the smile is smooth: its maximum over the quoted range is at a
+        # quote or on the grid spanning it.
+        k_lo, k_hi = k_range(d)
+        grid_vol = svi.implied_vol(p, jnp.linspace(k_lo, k_hi, settings.n_grid), d.t)
+        top = jnp.maximum(jnp.max(jnp.where(d.mask, vol, -jnp.inf)), jnp.max(grid_vol))
+        wing = top / jnp.max(jnp.where(d.mask, d.mid_iv, -jnp.inf))
+        check = svi.butterfly_check(p, k_grid(d, settings))
         n_cal, gap = svi.calendar_violations(p, p_next, k_grid(d, settings, lo, hi, settings.calendar_widen))
-        return (rmse, frac, check.min_g, check.n_negative, jnp.where(has_next, n_cal, 0),
-                jnp.where(has_next, gap, jnp.nan))
+        return (rmse, frac, frac_core, jnp.max(resid), wing, p[1] * (1.0 + jnp.abs(p[2])), check.min_g,
+                check.n_negative, jnp.where(has_next, n_cal, 0), jnp.where(has_next, gap, jnp.nan))
 
     has_next = next_index >= 0
     p_next = params[jnp.maximum(next_index, 0)]
     lo, hi = _pair_range(data, next_index)
     out = jax.vmap(one)(params, data, p_next, has_next, lo, hi)
+    fitted = jnp.all(jnp.isfinite(params), axis=-1)
+    out = [jnp.where(fitted, x, jnp.nan) if jnp.issubdtype(x.dtype, jnp.floating) else x for x in out]
     return SliceDiagnostics(*out)
+
+
+class MarketCheck(NamedTuple):
+    """``market_status``: the new status and which checks a fitted slice failed (all (S,))."""
+
+    status: np.ndarray     # int8 FitStatus: OFF_MARKET where a fitted slice failed a check
+    residual: np.ndarray   # bool: max_abs_residual > max_residual_half_spreads
+    inside: np.ndarray     # bool: frac_inside_core < min_frac_inside
+    wing: np.ndarray       # bool: wing_ratio > max_wing_ratio
+    lee: np.ndarray        # bool: lee_slope > 2 (Lee's moment bound broken)
+
+
+def market_status(status, diagnostics: SliceDiagnostics, max_residual_half_spreads: float = 50.0,
+                  min_frac_inside: float = 0.75, max_wing_ratio: float = 2.0) -> MarketCheck:
+    """Flag fitted slices (status OK or NOT_CONVERGED) whose smile leaves the market.
+
+    A slice is OFF_MARKET where its worst residual exceeds ``max_residual_half_spreads``,
+    its model IVs lie inside the quotes for less than ``min_frac_inside`` of the quotes
+    near the money (``frac_inside_core``), its highest model IV over the quoted range
+    exceeds ``max_wing_ratio`` times the highest mid IV, or its wing slope breaks Lee's
+    bound ``b (1 + |rho|) <= 2``. Other statuses are kept.
+    """
+    status = np.asarray(status).astype(np.int8)
+    fitted = np.isin(status, [FitStatus.OK, FitStatus.NOT_CONVERGED])
+    with np.errstate(invalid="ignore"):
+        checks = [np.asarray(diagnostics.max_abs_residual) > max_residual_half_spreads,
+                  np.asarray(diagnostics.frac_inside_core) < min_frac_inside,
+                  np.asarray(diagnostics.wing_ratio) > max_wing_ratio,
+                  np.asarray(diagnostics.lee_slope) > 2.0 * (1.0 + 1e-12)]
+    checks = [fitted & c for c in checks]
+    off = np.logical_or.reduce(checks)
+    return MarketCheck(np.where(off, np.int8(FitStatus.OFF_MARKET), status).astype(np.int8), *checks)
 
 
 # --------------------------------------------------------------------------- SSVI

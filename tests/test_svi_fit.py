@@ -1,5 +1,6 @@
-"""jaxmm.svi_fit: batched raw SVI fits (recovery, noise, padding, status, penalties,
-calendar pass, bid/ask loss), the SSVI surface fit and the reparameterisation.
+"""jaxmm.svi_fit: batched raw SVI fits (recovery, noise, padding, short-dated steep skews,
+input checks and statuses, penalties, calendar, bid/ask loss), the checks against the
+quotes (diagnose, market_status), the SSVI surface fit and the reparameterisation.
 
 Compiles are the cost here (a few seconds per FitSettings and batch shape), so the tests
 share a handful of settings and batch shapes (module-scoped fixtures). Tolerances are
@@ -12,8 +13,8 @@ import numpy as np
 import pytest
 
 from jaxmm import black, svi
-from jaxmm.svi_fit import (FitSettings, FitStatus, SliceData, calendar_order, diagnose, fit_ssvi, fit_svi, from_raw,
-                           ssvi_params, to_raw)
+from jaxmm.svi_fit import (EmptySliceError, FitSettings, FitStatus, SliceData, calendar_order, diagnose, fit_ssvi,
+                           fit_svi, from_raw, market_status, ssvi_params, status_labels, to_raw)
 
 N_SLICES = 50
 N_MAX = 40
@@ -21,6 +22,7 @@ DEFAULT = FitSettings()                       # loss "iv", butterfly penalty on
 PRICE = FitSettings(loss="price")
 NO_CALENDAR = FitSettings(calendar_weight=0.0)
 NO_PENALTY = FitSettings(butterfly_weight=0.0, calendar_weight=0.0)
+EXACT = FitSettings(calendar_weight=0.0, prior_weight=0.0)    # no prior: noise-free data fitted exactly
 
 
 # --------------------------------------------------------------------------- helpers
@@ -95,31 +97,27 @@ def clean(truth):
 
 @pytest.mark.parametrize("settings", [DEFAULT, PRICE], ids=["iv", "price"])
 def test_recovery_noise_free(clean, settings):
-    """50 noise-free slices (15-40 strikes, padded), default budget (100 L-BFGS iterations):
-    every slice that reports OK has its fitted vols within 1e-5 of the truth (measured
-    3.1e-6), the median slice is within 1e-5 (measured 3e-6) and every slice within 2e-4
-    (measured 1.6e-4). Vols compared, not parameters: SVI is ill-conditioned in (a, b,
-    sigma) when the quotes do not reach far into the wings.
-
-    The surfaces issue asks for 1e-6 on every slice; this does not reach it: on these
-    SSVI-derived slices L-BFGS creeps along SVI's curved valleys (with 300 iterations 12 of
-    50 slices are still above 1e-6, with a Levenberg-Marquardt polish too), while slices
-    quoted across their wings converge to 1e-11 (test_recovery_wide_quotes)."""
+    """50 noise-free slices (15-40 strikes at -2.5 to 1.5 ATM sd, padded), default settings:
+    at least 45 slices report OK, every slice's fitted vols are within 1e-4 of the truth
+    (measured 5.9e-5 with the Levenberg-Marquardt fit; 2.1e-5 with the former L-BFGS) and
+    the median slice within 1e-5 (measured 5.6e-6 to 5.9e-6). Vols compared, not parameters: SVI is ill-conditioned in (a, b, sigma) when the
+    quotes do not reach far into the wings, and there the default weak prior on rho and
+    sigma (prior_weight) tilts the flat valley by ~1e-5 in vol (without it: 1e-8,
+    test_recovery_wide_quotes)."""
     data, true = clean
     mask = np.asarray(data.mask)
     result = fit_svi(data, None, settings)
     status = np.asarray(result.status)
     assert np.isin(status, [FitStatus.OK, FitStatus.NOT_CONVERGED]).all(), status
     err = np.abs(np.where(mask, model_vols(result.params, data.k, data.t) - true, 0.0)).max(axis=1)
-    ok = status == FitStatus.OK
-    assert ok.sum() >= 10 and err[ok].max() < 1e-5
-    assert np.median(err) < 1e-5 and err.max() < 2e-4
+    assert (status == FitStatus.OK).sum() >= 45
+    assert np.median(err) < 1e-5 and err.max() < 1e-4
 
 
 def test_recovery_wide_quotes():
     """Noise-free slices quoted symmetrically over +-0.8 sqrt(t) in k with moderate curvature
-    (sigma well inside the quoted range): every slice converges (status OK) and its fitted
-    vols equal the true ones within 1e-8 (measured 5e-11 with the loss 'iv')."""
+    (sigma well inside the quoted range), no prior: every slice converges (status OK) and its
+    fitted vols equal the true ones within 1e-8 (measured 5e-11 with the loss 'iv')."""
     rng = np.random.default_rng(0)
     n, n_k = 40, 30
     t = rng.uniform(0.05, 2.0, n)
@@ -129,7 +127,7 @@ def test_recovery_wide_quotes():
     k = np.linspace(-1.0, 1.0, n_k)[None, :] * 0.8 * np.sqrt(t)[:, None]
     true = model_vols(params, k, t)
     data = build(k, true, true - 0.005, true + 0.005, np.ones((n, n_k), bool), t)
-    result = fit_svi(data, None, FitSettings(calendar_weight=0.0, gtol=1e-10))
+    result = fit_svi(data, None, EXACT)
     err = np.abs(model_vols(result.params, data.k, data.t) - true).max(axis=1)
     assert (np.asarray(result.status) == FitStatus.OK).all()
     assert err.max() < 1e-8
@@ -155,18 +153,13 @@ def test_noisy_fit_beats_noise(truth):
 
 def test_padding_does_not_matter(clean):
     """One slice fitted alone (shape (1, n), no padding) and inside the padded batch of
-    50 gives the same vols on its quotes (1e-8). The slice: the most padded one among
-    those the batch fit converged on (status OK, vols within 1e-9 of the truth). A slice
-    the optimiser has not converged on can end elsewhere in its flat valley: floating-
-    point reduction order differs with the padded length (measured: 1.8e-5 in vol for
-    the most padded slice of this batch, NOT_CONVERGED; see test_recovery_noise_free)."""
-    data, true = clean
+    50 gives the same vols on its quotes (1e-8; measured 6e-17): the most padded slice
+    among those the batch fit converged on (status OK)."""
+    data, _ = clean
     mask = np.asarray(data.mask)
     batch = fit_svi(data, None, DEFAULT)
     batch_vols = model_vols(batch.params, data.k, data.t)
-    err = np.abs(np.where(mask, batch_vols - true, 0.0)).max(axis=1)
-    ok = np.flatnonzero((np.asarray(batch.status) == FitStatus.OK) & (err < 1e-9))
-    assert ok.size > 0
+    ok = np.flatnonzero(np.asarray(batch.status) == FitStatus.OK)
     i = int(ok[np.argmin(mask[ok].sum(axis=1))])
     n = int(mask[i].sum())
     assert n < N_MAX                                     # it is padded in the batch
@@ -178,30 +171,82 @@ def test_padding_does_not_matter(clean):
 # --------------------------------------------------------------------------- status
 
 
-def test_status_codes(clean):
-    """In the (reused) batch: a slice with 3 quotes -> TOO_FEW_QUOTES with NaN params; a
-    NaN mid IV inside the mask -> NON_FINITE with NaN params; the others are fitted. The
-    FitStatus codes are those of FIT_STATUS_DOC (jaxmm/io/schemas.py)."""
-    from jaxmm.io.schemas import FIT_STATUS_DOC
+def test_status_codes_and_labels():
+    """FitStatus codes and labels are those the output tables use (schemas.FIT_STATUS_LABELS,
+    indexed by code) and status_labels maps codes to them."""
+    from jaxmm.io.schemas import FIT_STATUS_DOC, FIT_STATUS_LABELS
 
-    for code in FitStatus:
-        assert f"{int(code)} {code.name}" in FIT_STATUS_DOC, code
-    assert [(int(c), c.name) for c in FitStatus] == [(0, "OK"), (1, "NOT_CONVERGED"), (2, "TOO_FEW_QUOTES"),
-                                                      (3, "NON_FINITE")]
+    assert [(int(c), c.label) for c in FitStatus] == list(enumerate(FIT_STATUS_LABELS))
+    assert FIT_STATUS_LABELS[:6] == ("ok", "not_converged", "too_few_quotes", "non_finite", "bad_input", "off_market")
+    for label in FIT_STATUS_LABELS:
+        assert f"'{label}'" in FIT_STATUS_DOC
+    assert list(status_labels(np.array([5, 0, 4], np.int8))) == ["off_market", "ok", "bad_input"]
+
+
+def test_input_checks(clean):
+    """In the (reused) batch, each slice spoiled once: 3 quotes -> TOO_FEW_QUOTES; a NaN,
+    a zero and a negative mid IV, a bid IV above its ask IV, a zero bid IV, and t = 0 ->
+    BAD_INPUT; all with NaN params and objective. The other slices are fitted. A slice
+    with no quotes at all (arrays of length 0) raises EmptySliceError naming it."""
     data, _ = clean
     mask = np.array(data.mask)
-    mid = np.array(data.mid_iv)
+    mid, bid, ask, t = (np.array(x) for x in (data.mid_iv, data.bid_iv, data.ask_iv, data.t))
     mask[0] = False
     mask[0, :3] = True
     mid[1, 2] = np.nan
-    bad = build(data.k, mid, mid - 0.001, mid + 0.001, mask, data.t)
-    result = fit_svi(bad, None, DEFAULT)
+    mid[2, 0] = 0.0
+    mid[3, 4] = -0.1
+    bid[4, 1], ask[4, 1] = 0.30, 0.29
+    bid[5, 3] = 0.0
+    t[6] = 0.0
+    spoiled = build(data.k, mid, bid, ask, mask, np.where(t > 0, t, 1.0))._replace(t=jnp.asarray(t))
+    result = fit_svi(spoiled, None, DEFAULT)
     status = np.asarray(result.status)
-    assert status[0] == FitStatus.TOO_FEW_QUOTES and np.isnan(np.asarray(result.params[0])).all()
-    assert status[1] == FitStatus.NON_FINITE and np.isnan(np.asarray(result.params[1])).all()
-    assert np.isnan(float(result.objective[0])) and np.isnan(float(result.objective[1]))
-    assert np.isin(status[2:], [FitStatus.OK, FitStatus.NOT_CONVERGED]).all()
-    assert np.isfinite(np.asarray(result.params[2:])).all()
+    assert status[0] == FitStatus.TOO_FEW_QUOTES
+    assert (status[1:7] == FitStatus.BAD_INPUT).all(), status[:7]
+    assert np.isnan(np.asarray(result.params[:7])).all() and np.isnan(np.asarray(result.objective[:7])).all()
+    assert np.isin(status[7:], [FitStatus.OK, FitStatus.NOT_CONVERGED]).all()
+    assert np.isfinite(np.asarray(result.params[7:])).all()
+    empty = jax.tree.map(lambda x: x[:2, :0] if x.ndim == 2 else x[:2], data)
+    with pytest.raises(EmptySliceError, match="slices 0 to 1 have no quotes"):
+        fit_svi(empty, None, DEFAULT)
+    with pytest.raises(EmptySliceError, match="slice 0 has no quotes"):
+        diagnose(jnp.ones((1, 5)), jax.tree.map(lambda x: x[:1, :0] if x.ndim == 2 else x[:1], data), np.array([-1]))
+
+
+# --------------------------------------------------------------------------- short-dated slices
+
+
+def test_short_dated_steep_skew_converges():
+    """SPX-like 1 to 3 day slices, arbitrage-free SSVI-shaped (rho -0.9 to -0.97, ATM vol
+    12% to 35%, phi sqrt(theta) 1 to 1.4: steep skews, g >= 0); 40 strikes from -10 to +4
+    ATM sd, IV half-spreads 0.25 vol point ATM widening to 1.5 in the wings, mid noise
+    N(0, 0.1 vol point). Every slice converges (status OK), its vols are within 0.75 of an
+    IV half-spread of the true ones at every quote, far put wing included (measured 0.62),
+    rho is within 0.05 of the truth (measured 0.01) and no fitted vol exceeds twice the
+    highest mid IV."""
+    rng = np.random.default_rng(3)
+    n, n_k = 12, 40
+    t = rng.integers(1, 4, n) / 365.0
+    atm = rng.uniform(0.12, 0.35, n)
+    rho = rng.uniform(-0.97, -0.9, n)
+    theta = atm**2 * t
+    # GJ 2014 Theorem 4.2: theta phi^2 (1 + |rho|) <= 4, so phi sqrt(theta) <= 1.42 here.
+    phi = rng.uniform(1.0, 1.4, n) / np.sqrt(theta)
+    params = np.stack([0.5 * theta * (1 - rho**2), 0.5 * theta * phi, rho, -rho / phi, np.sqrt(1 - rho**2) / phi],
+                      axis=-1)
+    z = np.linspace(-10.0, 4.0, n_k)
+    k = z[None, :] * atm[:, None] * np.sqrt(t)[:, None]
+    true = model_vols(params, k, t)
+    half = 0.0025 * (1.0 + 0.5 * np.abs(z))[None, :]
+    mid = true + rng.normal(0.0, 0.001, true.shape)
+    data = build(k, mid, mid - half, mid + half, np.ones((n, n_k), bool), t)
+    result = fit_svi(data, None, NO_CALENDAR)
+    assert (np.asarray(result.status) == FitStatus.OK).all(), np.asarray(result.status)
+    vols = model_vols(result.params, data.k, data.t)
+    assert (np.abs(vols - true) / half).max() < 0.75
+    assert np.abs(np.asarray(result.params)[:, 2] - rho).max() < 0.05
+    assert (vols.max(axis=1) <= 2.0 * mid.max(axis=1)).all()
 
 
 # --------------------------------------------------------------------------- butterfly penalty
@@ -267,7 +312,7 @@ def test_calendar_pass(vogt_and_calendar):
     diag = diagnose(joint.params, cal, nxt, DEFAULT)
     assert int(diag.calendar_violations[0]) == 0 and float(diag.calendar_min_gap[0]) >= 0.0
     assert float(diag.rmse_vol[1]) < 0.02
-    np.testing.assert_allclose(joint.params[0], independent.params[0], rtol=0, atol=0)  # first expiry untouched
+    np.testing.assert_allclose(joint.params[0], independent.params[0], rtol=0, atol=1e-9)  # first expiry untouched
 
 
 def test_calendar_order():
@@ -295,6 +340,51 @@ def test_bid_ask_loss_inside_spread(truth):
     assert inside[mask].mean() >= 0.95
     diag = diagnose(result.params, data, np.full(N_SLICES, -1), DEFAULT)
     np.testing.assert_allclose(diag.frac_inside, (inside & mask).sum(1) / mask.sum(1), atol=1e-12)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def test_diagnose_and_market_status():
+    """Three smiles checked on the same 30 quotes (t = 0.5, k from -0.5 to 0.3, IV spreads
+    +-0.5 vol point around the true mids): the true smile, the true smile 3 vol points too
+    high everywhere, and a smile breaking Lee's bound (b (1 + |rho|) = 2.25). diagnose's
+    numbers equal the definitions computed here with numpy (1e-12), and market_status
+    (defaults: 50 half-spreads, 75% inside within 3 sd, wing ratio 2) keeps the first OK
+    and flags the others OFF_MARKET for the right reasons; a NOT_CONVERGED slice is
+    flagged as well, a TOO_FEW_QUOTES one keeps its status."""
+    t = 0.5
+    k = np.linspace(-0.5, 0.3, 30)
+    truth = np.array([0.01, 0.05, -0.6, 0.05, 0.2])
+    mid = model_vols(truth, k, t)
+    data = build(np.stack([k] * 3), np.stack([mid] * 3), np.stack([mid - 0.005] * 3), np.stack([mid + 0.005] * 3),
+                 np.ones((3, 30), bool), np.full(3, t))
+    high = truth.copy()
+    high[0] += (mid.mean() + 0.03) ** 2 * t - mid.mean() ** 2 * t        # about +3 vol points: 7.4 half-spreads
+    lee = np.array([0.01, 1.5, 0.5, 0.05, 0.2])
+    params = np.stack([truth, high, lee])
+    diag = diagnose(jnp.asarray(params), data, np.array([-1, -1, -1]))
+    vols = model_vols(params, k, t)
+    inside = (vols >= mid - 0.005) & (vols <= mid + 0.005)
+    core = np.abs(k)[None, :] <= 3.0 * np.sqrt(np.asarray(svi.raw_total_variance(jnp.asarray(params), 0.0)))[:, None]
+    np.testing.assert_allclose(diag.frac_inside, inside.mean(axis=1), atol=1e-12)
+    np.testing.assert_allclose(diag.frac_inside_core, (inside & core).sum(1) / core.sum(1), atol=1e-12)
+    np.testing.assert_allclose(diag.max_abs_residual, (np.abs(vols - mid) / 0.005).max(axis=1), rtol=1e-9,
+                               atol=1e-9)
+    np.testing.assert_allclose(diag.lee_slope, params[:, 1] * (1 + np.abs(params[:, 2])), rtol=1e-12)
+    grid = np.linspace(k[0], k[-1], DEFAULT.n_grid)
+    top = np.maximum(vols.max(axis=1), model_vols(params, grid, t).max(axis=1))
+    np.testing.assert_allclose(diag.wing_ratio, top / mid.max(), rtol=1e-12)
+    assert float(diag.frac_inside[0]) == 1.0 and float(diag.max_abs_residual[0]) < 1e-9
+    check = market_status(np.array([FitStatus.OK, FitStatus.OK, FitStatus.NOT_CONVERGED], np.int8), diag)
+    assert list(check.status) == [FitStatus.OK, FitStatus.OFF_MARKET, FitStatus.OFF_MARKET]
+    assert list(check.residual) == [False, False, True]       # 7.4 and 194 half-spreads
+    assert check.inside[1] and float(diag.frac_inside_core[1]) == 0.0
+    assert list(check.lee) == [False, False, True] and not check.wing[:2].any()
+    kept = market_status(np.array([FitStatus.OK, FitStatus.TOO_FEW_QUOTES, FitStatus.OK], np.int8), diag)
+    assert kept.status[1] == FitStatus.TOO_FEW_QUOTES and not kept.residual[1]
+    strict = market_status(np.zeros(3, np.int8), diag, max_wing_ratio=1.01)
+    assert strict.wing[1] and strict.wing[2] and not strict.wing[0]
 
 
 # --------------------------------------------------------------------------- SSVI

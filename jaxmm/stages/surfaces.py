@@ -1,18 +1,31 @@
-"""Surfaces stage: SVI slices and SSVI surfaces fitted to the implied vols, arbitrage
-checks, and a fair value for every option.
+"""Surfaces stage: SVI slices and SSVI surfaces fitted to the implied vols, checks against
+every quote, and a fair value for every option.
 
-From ``results/implied_vols/quotes.parquet``:
+From ``results/implied_vols/quotes.parquet``, per slice (source, underlying, root,
+quote_date, expiry):
 
-* the **fit set** of a slice (source, underlying, quote_date, expiry): its out-of-the-money
-  two-sided quotes with bid, mid and ask IVs solved, ``|k| <= max_abs_log_moneyness``;
-  slices shorter than ``min_t`` years are not fitted (status TOO_FEW_QUOTES with 0 quotes);
+* the **checked quotes**: every out-of-the-money two-sided quote with a solved mid IV,
+  over the whole quoted range (``eval_mask``);
+* the **fit set**: the liquid part of them, bid and ask IVs solved and ``(ask - bid) /
+  mid <= max_rel_spread``, within ``max_abs_z`` ATM standard deviations ``|k| / (atm_iv
+  sqrt(t))``. Raw SVI's five parameters cannot follow every real smile within its spreads
+  over the whole liquid range (SPX: the broad curvature of the put wing and the sharp one
+  near the money); where the wide fit misses the quotes near the money, the slice is
+  refitted on the narrower ``fallback_abs_z`` ranges in turn and the widest that holds
+  them is kept (``choose_fit_sets``). Slices shorter than ``min_t`` years are not fitted
+  (status 'too_few_quotes' with 0 quotes);
 * raw SVI per slice, all slices of all snapshots in one call (``jaxmm.svi_fit.fit_svi``),
-  then the diagnostics: RMSE in vol points, fraction of fitted vols inside the bid/ask
-  IVs, min ``g`` on the slice's grid and calendar violations against the next expiry;
+  then the checks on the checked quotes: RMSE, fraction of fitted vols inside the bid/ask
+  IVs (all, and within 3 ATM sd), worst residual in half-spreads, wings against the
+  highest mid IV and Lee's bound, min ``g`` and calendar violations against the next
+  expiry. A slice failing ``max_residual_half_spreads``, ``min_frac_inside`` (within 3
+  sd), ``max_wing_ratio`` or Lee's bound gets the status 'off_market' and an
+  ``off_market_reason``; statuses are readable labels;
 * a power-law SSVI surface per snapshot (``fit_ssvi``), arbitrage-free by construction;
 * fair value for **every** quote of a fitted slice (OTM and ITM, one- and two-sided):
   the SVI vol at its ``k``, Black-76 on the slice's ``F, D, t``; market mid minus fair in
-  USD and in half-spreads; and a ranked table of the richest and cheapest options.
+  USD and in half-spreads, with the slice's ``fit_status``; and a ranked table of the
+  richest and cheapest fit-set options of the slices with status 'ok'.
 """
 
 from __future__ import annotations
@@ -28,11 +41,11 @@ from jaxmm.io import schemas
 
 log = logging.getLogger(__name__)
 
-SLICE_KEYS = ["source", "underlying", "quote_date", "expiry"]
+SLICE_KEYS = schemas.SLICE_KEYS
 SNAPSHOT_KEYS = ["source", "underlying", "quote_date"]
 PARAM_NAMES = ("a", "b", "rho", "m", "sigma")
 JW_NAMES = ("jw_v", "jw_psi", "jw_p", "jw_c", "jw_v_tilde")
-IV_OK = 0   # jaxmm.iv.IVStatus.OK, without importing JAX here
+IV_OK = "ok"   # the label of jaxmm.iv.IVStatus.OK in quotes.parquet (schemas.IV_STATUS_LABELS[0])
 
 
 def fit_settings(section: dict):
@@ -44,14 +57,32 @@ def fit_settings(section: dict):
 # --------------------------------------------------------------------------- packing
 
 
-def fit_mask(quotes: pd.DataFrame, atm_iv: np.ndarray, section: dict) -> np.ndarray:
-    """Quotes that enter the fit (module doc); ``atm_iv`` is each quote's slice ATM vol."""
+def _solved(status: pd.Series) -> np.ndarray:
+    """True where an IV status column says solved: the label ``IV_OK`` (or the integer
+    code 0 of quotes.parquet files written before the statuses became labels)."""
+    values = status.astype(object)
+    return ((values == IV_OK) | (values == 0)).to_numpy(bool)
+
+
+def eval_mask(quotes: pd.DataFrame) -> np.ndarray:
+    """Quotes the fitted smiles are checked on (``diagnose``): every out-of-the-money
+    two-sided quote with a solved mid IV, over the whole quoted range."""
+    ok = (quotes["otm"] & (quotes["bid"] > 0) & (quotes["quote_status"] == "ok")
+          & np.isfinite(quotes["mid_iv"].to_numpy(float)) & np.isfinite(quotes["log_moneyness"].to_numpy(float)))
+    return ok.fillna(False).to_numpy(bool) & _solved(quotes["mid_iv_status"])
+
+
+def fit_mask(quotes: pd.DataFrame, atm_iv: np.ndarray, section: dict, max_abs_z: float | None = None) -> np.ndarray:
+    """The fit set (module doc): the liquid part of ``eval_mask`` within ``max_abs_z``
+    (default the section's) ATM standard deviations; ``atm_iv`` is each quote's slice ATM vol."""
     with np.errstate(divide="ignore", invalid="ignore"):
         z = quotes["log_moneyness"].to_numpy(float) / (atm_iv * np.sqrt(quotes["t"].to_numpy(float)))
-    ok = (quotes["otm"] & (quotes["bid"] > 0) & (quotes["quote_status"] == "ok")
-          & (quotes["bid_iv_status"] == IV_OK) & (quotes["ask_iv_status"] == IV_OK)
-          & (quotes["t"] >= float(section.get("min_t", 0.0))))
-    return ok.fillna(False).to_numpy(bool) & (np.abs(z) <= float(section.get("max_abs_z", 2.5)))
+        rel_spread = ((quotes["ask"] - quotes["bid"]) / quotes["mid"]).to_numpy(float)
+    ok = (eval_mask(quotes) & _solved(quotes["bid_iv_status"]) & _solved(quotes["ask_iv_status"])
+          & (quotes["t"] >= float(section.get("min_t", 0.0))).to_numpy(bool))
+    # NaN z (no ATM vol) stays in: the spread filter alone decides there.
+    wide = np.abs(z) > float(section.get("max_abs_z", 6.0) if max_abs_z is None else max_abs_z)
+    return ok & ~wide & (rel_spread <= float(section.get("max_rel_spread", 1.5)))
 
 
 def _pad(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape, fill) -> np.ndarray:
@@ -60,10 +91,12 @@ def _pad(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape, fill) ->
     return out
 
 
-def pack(quotes: pd.DataFrame, slices: pd.DataFrame, use: np.ndarray, slice_id: np.ndarray, layout: str = "flat"):
-    """``SliceData`` of the fit quotes: (S, N) for ``layout="flat"``, or (P, S_max, N)
-    grouped by snapshot for ``"snapshot"`` (then also the (P, S_max) slice mask and the
-    (P, S_max) row of ``slices`` each cell holds, -1 for padding)."""
+def pack(quotes: pd.DataFrame, slices: pd.DataFrame, use: np.ndarray, slice_id: np.ndarray, layout: str = "flat",
+         n_max: int | None = None):
+    """``SliceData`` of the quotes ``use`` selects: (S, N) for ``layout="flat"``, or (P,
+    S_max, N) grouped by snapshot for ``"snapshot"`` (then also the (P, S_max) slice mask
+    and the (P, S_max) row of ``slices`` each cell holds, -1 for padding). ``N``: the most
+    quotes of a slice, or ``n_max`` if larger (equal shapes share one compiled fit)."""
     import jax.numpy as jnp
 
     from jaxmm.svi_fit import SliceData
@@ -76,7 +109,7 @@ def pack(quotes: pd.DataFrame, slices: pd.DataFrame, use: np.ndarray, slice_id: 
     counts = np.bincount(sid, minlength=n_slices)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     col = np.arange(len(sid)) - starts[sid_sorted]
-    n_max = max(int(counts.max(initial=0)), 1)
+    n_max = max(int(counts.max(initial=0)), n_max or 1)
     q = q.iloc[order]
     if layout == "flat":
         rows, shape = sid_sorted, (n_slices, n_max)
@@ -120,7 +153,7 @@ def pack(quotes: pd.DataFrame, slices: pd.DataFrame, use: np.ndarray, slice_id: 
 def slice_table(quotes: pd.DataFrame, forwards: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """One row per slice with a forward (from forwards.parquet) and each quote's slice row
     (-1: its slice has no forward)."""
-    slices = forwards[np.isfinite(forwards["forward"].to_numpy(float))].sort_values(SLICE_KEYS[:3] + ["t"])
+    slices = forwards[np.isfinite(forwards["forward"].to_numpy(float))].sort_values(SNAPSHOT_KEYS + ["t"])
     slices = slices.reset_index(drop=True)
     slices["snapshot"] = slices.groupby(SNAPSHOT_KEYS, sort=False).ngroup()
     index = pd.MultiIndex.from_frame(slices[SLICE_KEYS])
@@ -140,6 +173,50 @@ def neighbour_index(slices: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return prev_idx, next_idx
 
 
+def choose_fit_sets(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.ndarray, eval_data, section: dict,
+                    settings, min_inside: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each slice's fit set: the widest of ``max_abs_z`` and then ``fallback_abs_z`` (ATM
+    standard deviations) whose independent fit holds the quotes near the money (model IV
+    inside bid/ask for at least ``min_inside`` of the OTM quotes within 3 sd), else the
+    one that comes nearest. Raw SVI has five parameters: on tight real markets (SPX) it
+    cannot follow the whole liquid range within the spreads, and fitted there it misses
+    the money as well (module doc). Returns (each quote's fit flag, each slice's limit)."""
+    from jaxmm import svi_fit
+
+    atm_iv = slices["atm_iv"].to_numpy(float)[np.maximum(slice_id, 0)]
+    known = slice_id >= 0
+    widest = float(section.get("max_abs_z", 6.0))
+    limits = [widest] + sorted({float(z) for z in section.get("fallback_abs_z", [3.0, 2.0]) if z < widest},
+                               reverse=True)
+    chosen = np.full(len(slices), widest)
+    best = np.full(len(slices), -1.0)
+    independent = settings._replace(calendar_weight=0.0)
+    for z in limits:
+        todo = best < min_inside                         # slices still looking for a range
+        if not todo.any() or len(limits) == 1:
+            break
+        use = fit_mask(quotes, atm_iv, section, z) & known
+        result = svi_fit.fit_svi(pack(quotes, slices, use, slice_id, n_max=eval_data.k.shape[1]), None, independent)
+        core = np.asarray(svi_fit.diagnose(result.params, eval_data, np.full(len(slices), -1), independent)
+                          .frac_inside_core)
+        better = todo & (np.nan_to_num(core, nan=-1.0) > best)
+        chosen = np.where(better, z, chosen)
+        best = np.where(better, np.nan_to_num(core, nan=-1.0), best)
+    use = np.zeros(len(quotes), bool)
+    for z in np.unique(chosen):
+        mine = known & (chosen[np.maximum(slice_id, 0)] == z)
+        use |= fit_mask(quotes, atm_iv, section, z) & mine
+    return use, chosen
+
+
+def _labels(codes) -> pd.Categorical:
+    """FitStatus codes as their labels (schemas.FIT_STATUS_LABELS), dictionary-encoded."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=schemas.FIT_STATUS_LABELS)
+
+
+OFF_MARKET_CHECKS = ("residual", "inside", "wing", "lee")   # svi_fit.MarketCheck fields, in off_market_reason
+
+
 def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict):
     """SVI and SSVI fits: (slices with params and diagnostics, ssvi table, each quote's
     slice row, each quote's fit-set flag)."""
@@ -149,26 +226,37 @@ def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict):
 
     settings = fit_settings(section)
     slices, slice_id = slice_table(quotes, forwards)
-    use = fit_mask(quotes, slices["atm_iv"].to_numpy(float)[np.maximum(slice_id, 0)], section) & (slice_id >= 0)
-    slices["n_fit_quotes"] = np.bincount(slice_id[use], minlength=len(slices)).astype(np.int64)
+    checked = eval_mask(quotes) & (slice_id >= 0)
+    slices["n_eval_quotes"] = np.bincount(slice_id[checked], minlength=len(slices)).astype(np.int64)
     if not len(slices):
-        return slices, pd.DataFrame(), slice_id, use
+        slices["n_fit_quotes"] = np.zeros(0, np.int64)
+        return slices, pd.DataFrame(), slice_id, checked
+    eval_data = pack(quotes, slices, checked, slice_id)
+    min_inside = float(section.get("min_frac_inside", 0.75))
+    use, slices["fit_abs_z"] = choose_fit_sets(quotes, slices, slice_id, eval_data, section, settings, min_inside)
+    slices["n_fit_quotes"] = np.bincount(slice_id[use], minlength=len(slices)).astype(np.int64)
     prev_idx, next_idx = neighbour_index(slices)
-    data = pack(quotes, slices, use, slice_id)
-    result = svi_fit.fit_svi(data, prev_idx, settings)
-    diag = svi_fit.diagnose(result.params, data, jnp.asarray(next_idx), settings)
+    result = svi_fit.fit_svi(pack(quotes, slices, use, slice_id, n_max=eval_data.k.shape[1]), prev_idx, settings)
+    diag = svi_fit.diagnose(result.params, eval_data, jnp.asarray(next_idx), settings)
+    market = svi_fit.market_status(result.status, diag, float(section.get("max_residual_half_spreads", 50.0)),
+                                   min_inside, float(section.get("max_wing_ratio", 2.0)))
     params = np.asarray(result.params)
     for i, name in enumerate(PARAM_NAMES):
         slices[name] = params[:, i]
     jw = svi.raw_to_jump_wings(jnp.asarray(params), jnp.asarray(slices["t"].to_numpy(float)))
     for name, values in zip(JW_NAMES, jw):
         slices[name] = np.asarray(values)
-    slices["status"] = np.asarray(result.status).astype(np.int8)
+    slices["status"] = _labels(market.status)
+    reasons = np.stack([getattr(market, name) for name in OFF_MARKET_CHECKS], axis=1)
+    slices["off_market_reason"] = [",".join(n for n, bad in zip(OFF_MARKET_CHECKS, row) if bad) or None
+                                   for row in reasons]
     slices["iterations"] = np.asarray(result.iterations).astype(np.int64)
     slices["objective"] = np.asarray(result.objective)
     fitted = np.isfinite(params).all(axis=1)
-    for name in ("rmse_vol", "frac_inside", "min_g"):
+    for name in ("rmse_vol", "frac_inside", "frac_inside_core", "max_abs_residual", "wing_ratio", "lee_slope",
+                 "min_g"):
         slices[name] = np.where(fitted, np.asarray(getattr(diag, name)), np.nan)
+    slices = slices.rename(columns={"frac_inside_core": "frac_inside_3sd"})
     slices["rmse_vol"] *= 100.0                       # vol points
     slices["butterfly_ok"] = fitted & (np.asarray(diag.n_g_negative) == 0)
     slices["calendar_violations"] = np.where(fitted, np.asarray(diag.calendar_violations), 0).astype(np.int64)
@@ -207,7 +295,7 @@ def _fit_ssvi(quotes, slices, use, slice_id, settings) -> pd.DataFrame:
     ssvi = snaps.reset_index(drop=True)
     for name in ("rho", "eta", "gamma", "objective"):
         ssvi[name] = np.asarray(getattr(result, name))
-    ssvi["status"] = np.asarray(result.status).astype(np.int8)
+    ssvi["status"] = _labels(np.asarray(result.status))
     ssvi["iterations"] = np.asarray(result.iterations).astype(np.int64)
     ssvi["n_slices"] = np.asarray(slice_mask).sum(-1).astype(np.int64)
     total = np.where(np.asarray(slice_mask)[..., None], err, 0.0).sum((-1, -2))
@@ -229,6 +317,7 @@ def fair_values(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.ndarray
     q = quotes[has].copy()
     sid = slice_id[has]
     q["in_fit"] = use[has]
+    q["fit_status"] = pd.Categorical(slices["status"].to_numpy()[sid], categories=schemas.FIT_STATUS_LABELS)
     k = q["log_moneyness"].to_numpy(float)
     t = q["t"].to_numpy(float)
     p = params[sid]
@@ -266,10 +355,10 @@ def add_ssvi_vols(fair: pd.DataFrame, slices: pd.DataFrame, ssvi: pd.DataFrame) 
 
 def rich_cheap(fair: pd.DataFrame, top_n: int) -> pd.DataFrame:
     """Per snapshot, the ``top_n`` richest and cheapest two-sided quotes of the fit set by
-    residual in half-spreads (rich: market mid above fair value). Quotes outside the fit
-    set are priced by the extrapolated smile: their residual measures the model, not the
-    market, so they are not ranked."""
-    q = fair[np.isfinite(fair["residual_half_spreads"]) & fair["in_fit"]]
+    residual in half-spreads (rich: market mid above fair value), from slices with status
+    'ok' only: an off-market or unconverged smile's residuals measure the model, not the
+    market. Quotes outside the fit set are not ranked for the same reason."""
+    q = fair[np.isfinite(fair["residual_half_spreads"]) & fair["in_fit"] & (fair["fit_status"] == "ok")]
     frames = []
     for _, g in q.groupby(SNAPSHOT_KEYS, sort=True):
         for side, ascending in (("rich", False), ("cheap", True)):
@@ -309,11 +398,14 @@ def run(inputs: dict, outputs: dict, params: dict) -> None:
         pq.write_table(_table(tables[name], getattr(schemas, schema_name)), outputs[name])
     s = tables["svi_params"]
     fitted = s[np.isfinite(s["a"])] if len(s) else s
-    log.info("surfaces: %d slices, %d fitted (status %s); median RMSE %.4f vol points; fitted vols inside bid/ask "
-             "%.1f%% of fit quotes; %d slices with butterfly arbitrage, %d with calendar arbitrage; %d fair values",
+    log.info("surfaces: %d slices, %d fitted (status %s; off_market because %s); median RMSE %.4f vol points; "
+             "fitted vols inside bid/ask for %.1f%% of the OTM two-sided quotes; %d slices with butterfly arbitrage, "
+             "%d with calendar arbitrage; %d fair values",
              len(s), len(fitted), s["status"].value_counts().to_dict() if len(s) else {},
+             s["off_market_reason"].value_counts().to_dict() if len(s) else {},
              float(np.nanmedian(fitted["rmse_vol"])) if len(fitted) else np.nan,
-             100.0 * float((fitted["frac_inside"] * fitted["n_fit_quotes"]).sum() / max(fitted["n_fit_quotes"].sum(), 1)),
+             100.0 * float((fitted["frac_inside"] * fitted["n_eval_quotes"]).sum()
+                           / max(fitted["n_eval_quotes"].sum(), 1)),
              int((~fitted["butterfly_ok"]).sum()) if len(fitted) else 0,
              int((fitted["calendar_violations"] > 0).sum()) if len(fitted) else 0, len(tables["fair_values"]))
 
@@ -331,24 +423,30 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
     ssvi = pd.read_parquet(inputs["ssvi_params"])
     fair = pd.read_parquet(inputs["fair_values"])
     ranked = pd.read_parquet(inputs["rich_cheap"])
-    sec.text("Raw SVI per expiry, fitted to the out-of-the-money two-sided quotes within the configured number "
-             "of ATM standard deviations (surfaces.max_abs_z), IV errors weighted by the bid-ask IV spread "
-             "(or the configured loss), with a butterfly penalty (g(k) >= 0 on a grid) and a calendar pass "
-             "(total variance non-decreasing in t, shortest expiry first). Every slice of every snapshot is "
-             "fitted in one jitted call (vmap over slices, optax L-BFGS). A power-law SSVI surface per snapshot "
-             "is the arbitrage-free-by-construction alternative. Fair value = Black-76 at the SVI vol; residual = "
-             "market mid - fair value.")
+    sec.text("Raw SVI per expiry (root), fitted to the liquid out-of-the-money quotes (two-sided, relative "
+             "spread at most surfaces.max_rel_spread) within surfaces.max_abs_z ATM standard deviations, or a "
+             "narrower fallback_abs_z where the wide fit does not hold the quotes near the money; IV errors "
+             "weighted by the bid-ask IV spread (or the configured loss), a butterfly penalty (g(k) >= 0 on a grid) "
+             "and the calendar (total variance non-decreasing in t, shortest expiry first). Every slice of every "
+             "snapshot is fitted in one jitted call (vmap over slices, optimistix Levenberg-Marquardt, multi-start "
+             "from quasi-explicit guesses). The checks use every OTM two-sided quote with a solved IV, not only the "
+             "fit set: a slice whose smile leaves the quotes (worst residual, inside fraction within 3 sd, wings, "
+             "Lee's bound) is 'off_market', and its fair values are flagged and not ranked. A power-law SSVI "
+             "surface per snapshot is the arbitrage-free-by-construction alternative. Fair value = Black-76 at the "
+             "SVI vol; residual = market mid - fair value.")
     if not len(s):
         sec.text("No slices with a forward: nothing fitted.")
         sec.write(outputs["section"])
         return
-    cols = ["source", "quote_date", "expiry", "t", "n_fit_quotes", "status", "iterations", "rmse_vol", "frac_inside",
-            "min_g", "butterfly_ok", "calendar_violations", "calendar_min_gap", "ssvi_rmse_vol"]
-    sec.table(s[cols], "Per slice: fit status (0 OK, 1 NOT_CONVERGED, 2 TOO_FEW_QUOTES, 3 NON_FINITE), RMSE vs mid "
-              "IV (vol points), fraction of fitted vols inside the bid/ask IVs, min g, calendar check against the "
-              "next expiry, SSVI RMSE", max_rows=60)
-    sec.table(s[["source", "quote_date", "expiry", *PARAM_NAMES, *JW_NAMES]], "SVI parameters (raw and jump-wings)",
-              max_rows=60)
+    cols = ["source", "root", "quote_date", "expiry", "t", "fit_abs_z", "n_fit_quotes", "n_eval_quotes", "status",
+            "off_market_reason", "iterations", "rmse_vol", "frac_inside", "frac_inside_3sd", "max_abs_residual",
+            "wing_ratio", "min_g", "butterfly_ok", "calendar_violations", "calendar_min_gap", "ssvi_rmse_vol"]
+    sec.table(s[cols], "Per slice, checked on every OTM two-sided quote: fit status, RMSE vs mid IV (vol points), "
+              "fraction of fitted vols inside the bid/ask IVs (all, and within 3 ATM sd), worst residual "
+              "(half-spreads), highest fitted vol / highest mid IV, min g, calendar check against the next expiry, "
+              "SSVI RMSE", max_rows=60)
+    sec.table(s[["source", "root", "quote_date", "expiry", *PARAM_NAMES, *JW_NAMES]],
+              "SVI parameters (raw and jump-wings)", max_rows=60)
     if len(ssvi):
         sec.table(ssvi[SNAPSHOT_KEYS + ["rho", "eta", "gamma", "status", "iterations", "n_slices", "rmse_vol"]],
                   "SSVI (power-law phi) per snapshot")
@@ -382,8 +480,8 @@ def _smile_figure(sec, s: pd.DataFrame, fair: pd.DataFrame) -> None:
     nrows = -(-len(expiries) // ncols)
     fig, axes = new_figure(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows), squeeze=False, sharey=False)
     for ax, (_, row) in zip(axes.flat, fitted.sort_values("t").iterrows()):
-        g = fair[(fair["source"] == row["source"]) & (fair["quote_date"] == row["quote_date"])
-                 & (fair["expiry"] == row["expiry"]) & fair["otm"] & (fair["bid"] > 0)].sort_values("log_moneyness")
+        g = fair[(fair[SLICE_KEYS] == row[SLICE_KEYS]).all(axis=1) & fair["otm"] & (fair["bid"] > 0)]
+        g = g.sort_values("log_moneyness")
         inside = g["in_fit"].to_numpy(bool)
         for mask, colour in ((inside, "C0"), (~inside, "0.6")):
             h = g[mask]
@@ -395,7 +493,7 @@ def _smile_figure(sec, s: pd.DataFrame, fair: pd.DataFrame) -> None:
         ax.plot(k, np.asarray(svi.implied_vol(jnp.asarray(p), jnp.asarray(k), row["t"])), "r-", lw=1, label="SVI")
         if np.isfinite(row.get("ssvi_theta", np.nan)) and len(g):
             ax.plot(g["log_moneyness"], g["ssvi_iv"], "g--", lw=0.8, label="SSVI")
-        ax.set_title(f"{row['expiry']} (t={row['t']:.2f})", fontsize=8)
+        ax.set_title(f"{row['root']} {row['expiry']} (t={row['t']:.2f}, {row['status']})", fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(expiries):]:
         ax.set_visible(False)
