@@ -2,7 +2,7 @@
 # and the conversion/reversal scan (jaxmm.parity, jaxmm.iv, jaxmm.stages.implied_vols).
 
 _IV_CODE = ("jaxmm/parity.py", "jaxmm/iv.py", "jaxmm/black.py", "jaxmm/stages/implied_vols.py",
-            "jaxmm/io/schemas.py", "jaxmm/io/futures.py")
+            "jaxmm/io/schemas.py", "jaxmm/io/conventions.py")
 
 
 rule implied_vols:
