@@ -77,6 +77,57 @@ def test_svi_fits_recover_the_true_smiles(synthetic, stage_run):
     assert (s["frac_inside"] > 0.9).all()
 
 
+def test_smiles_recovered_across_the_quoted_range(synthetic, stage_run):
+    """The known SSVI surface (rho -0.7) is recovered on every quote the stage checks, not
+    only its fit set: on every OTM two-sided quote with a solved mid IV, of every slice
+    (short weeklies of 1 to 3 days included), the fair IV is within 0.6 of the quote's IV
+    half-spread and 0.3 vol point of the true IV (measured 0.43 and 0.24), and these
+    quotes reach at least 3 ATM sd into the put wing on every slice of 0.1 years or more.
+    Beyond them, on the one-sided far-wing quotes (bid 0), the fair IV stays below the ask
+    IV (measured: all). Every slice converges and is on the market (status 'ok'), and
+    none is degenerate: |rho| <= 0.95 (measured -0.86 to 0; the quotes end near 4 ATM sd,
+    which leaves rho loose on short slices), b > 0 and the minimum variance >= 0."""
+    _, truth = synthetic
+    tables, _ = stage_run
+    s, fair = tables["svi_params"], tables["fair_values"]
+    assert (s["status"].astype(str) == "ok").all(), s[["expiry", "t", "status", "off_market_reason"]]
+    m = fair[fair["otm"]].merge(truth, on=["quote_date", "expiry"], suffixes=("", "_true"))
+    m = m.merge(s[surfaces.SLICE_KEYS + ["atm_iv"]].rename(columns={"atm_iv": "slice_atm_iv"}), on=surfaces.SLICE_KEYS)
+    k = m["log_moneyness"]
+    w = m["svi_a"] + m["svi_b"] * (m["svi_rho"] * (k - m["svi_m"]) + np.sqrt((k - m["svi_m"]) ** 2 + m["svi_sigma"] ** 2))
+    err = (m["fair_iv"] - np.sqrt(w / m["t"])).abs()
+    checked = surfaces.eval_mask(m)
+    assert checked.sum() == s["n_eval_quotes"].sum()
+    half = (m["ask_iv"] - m["bid_iv"]) / 2
+    assert (err[checked] <= 0.6 * half[checked]).all() and (err[checked] <= 0.003).all()
+    z = k / (m["slice_atm_iv"] * np.sqrt(m["t"]))
+    deepest = z[checked].groupby([m["quote_date"], m["expiry"]]).min()
+    long = s.set_index(["quote_date", "expiry"])["t"] >= 0.1
+    assert (deepest[long[long].index] <= -3.0).all()
+    one_sided = m["bid"] == 0
+    assert one_sided.any() and (m.loc[one_sided, "fair_iv"] <= m.loc[one_sided, "ask_iv"]).all()
+    assert (s["rho"].abs() <= 0.95).all() and (s["b"] > 0).all()
+    assert (s["a"] + s["b"] * s["sigma"] * np.sqrt(1 - s["rho"] ** 2) >= 0).all()
+
+
+def test_issue_bars_on_ok_slices(stage_run):
+    """On slices with status 'ok', computed from fair_values.parquet itself: fair IV inside
+    [bid IV, ask IV] for at least 75% of the OTM two-sided quotes within 3 ATM sd
+    (|k| <= 3 atm_iv sqrt(t)), and no fair IV above twice the slice's highest mid IV; the
+    fair values carry their slice's status."""
+    tables, _ = stage_run
+    s, fair = tables["svi_params"], tables["fair_values"]
+    assert set(fair["fit_status"].astype(str)) <= set(schemas.FIT_STATUS_LABELS)
+    f = fair.merge(s[surfaces.SLICE_KEYS + ["atm_iv", "status"]].rename(columns={"atm_iv": "slice_atm_iv"}),
+                   on=surfaces.SLICE_KEYS)
+    assert (f["fit_status"].astype(str) == f["status"].astype(str)).all()
+    ok = surfaces.eval_mask(f) & (f["fit_status"].astype(str) == "ok")
+    near = ok & (f["log_moneyness"].abs() <= 3.0 * f["slice_atm_iv"] * np.sqrt(f["t"]))
+    assert f.loc[near, "fair_iv_inside"].groupby([f["quote_date"], f["expiry"], f["root"]]).mean().min() >= 0.75
+    top = f[ok].groupby(surfaces.SLICE_KEYS).agg(fair=("fair_iv", "max"), mid=("mid_iv", "max"))
+    assert (top["fair"] <= 2.0 * top["mid"]).all()
+
+
 def test_no_arbitrage_in_the_fitted_slices(stage_run):
     s = stage_run[0]["svi_params"]
     assert s["butterfly_ok"].all() and (s["min_g"] >= 0).all()
@@ -190,3 +241,29 @@ def test_real_spx_chain(real_data):
     ranked = tables["rich_cheap"]
     assert set(ranked["expiry"]) <= set(ok["expiry"])      # only 'ok' slices are ranked
     assert set(ranked["side"]) == {"rich", "cheap"} and ranked["in_fit"].all()
+
+
+@pytest.mark.realdata
+def test_real_short_dated_spx_slices_converge(real_data):
+    """The real SPX/SPXW chain of 2022-07-12 11:55 (in session; real_chains/nickkxsper__index-gamma),
+    default settings: every slice of 0 to 7 days (six: 4 hours to 6 days, steep skews,
+    37 to 201 OTM two-sided quotes) converges (no 'not_converged'; measured: 4 'ok', 2
+    'off_market' for their inside fraction near the money), none of them has a fitted vol
+    above twice its highest mid IV over the quoted range (measured at most 0.76 of it;
+    the former fit's short SPX slices reached 220-390% where the market showed 55-68%),
+    and the 'ok' ones hold the issue's bar within 3 ATM sd."""
+    from jaxmm.stages.ingest import read_chain_source
+
+    path = real_data / "real_chains" / "nickkxsper__index-gamma" / "spx_quotedata.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    chains = read_chain_source({"name": "spx", "format": "cboe", "paths": [str(path)]}, {}, "test").table.to_pandas()
+    iv = implied_vols.compute(chains, {})
+    s = surfaces.compute(iv["quotes"], iv["forwards"], {})["svi_params"]
+    short = s[s["t"] <= 7 / 365]
+    status = short["status"].astype(str)
+    print("\n" + short[["root", "expiry", "t", "fit_abs_z", "n_eval_quotes", "status", "off_market_reason",
+                        "iterations", "frac_inside_3sd", "max_abs_residual", "wing_ratio", "rho"]].to_string())
+    assert len(short) >= 5 and status.isin(["ok", "off_market"]).all()
+    assert short["a"].notna().all() and (short["wing_ratio"] <= 2.0).all()
+    assert (short.loc[status == "ok", "frac_inside_3sd"] >= 0.75).all()

@@ -99,11 +99,11 @@ def clean(truth):
 def test_recovery_noise_free(clean, settings):
     """50 noise-free slices (15-40 strikes at -2.5 to 1.5 ATM sd, padded), default settings:
     at least 45 slices report OK, every slice's fitted vols are within 1e-4 of the truth
-    (measured 5.9e-5 with the Levenberg-Marquardt fit; 2.1e-5 with the former L-BFGS) and
-    the median slice within 1e-5 (measured 5.6e-6 to 5.9e-6). Vols compared, not parameters: SVI is ill-conditioned in (a, b, sigma) when the
-    quotes do not reach far into the wings, and there the default weak prior on rho and
-    sigma (prior_weight) tilts the flat valley by ~1e-5 in vol (without it: 1e-8,
-    test_recovery_wide_quotes)."""
+    (measured 5.9e-5) and the median slice within 1e-5 (measured 5.6e-6 to 5.9e-6). Vols
+    compared, not parameters: SVI is ill-conditioned in (a, b, sigma) when the quotes do
+    not reach far into the wings; there the default weak prior on rho and sigma
+    (prior_weight) tilts the flat valley by ~1e-5 in vol and the fit stops once its smile
+    has settled to settle_tol spreads (without the prior: 1e-8, test_recovery_wide_quotes)."""
     data, true = clean
     mask = np.asarray(data.mask)
     result = fit_svi(data, None, settings)
