@@ -1,4 +1,4 @@
-"""Implied vols: ``jaxmm.iv.implied_vol`` on one batch of quotes against vollib.
+"""Implied vols: ``jaxmm.pricing.iv.implied_vol`` on one batch of quotes against vollib.
 
 Measured (issue 3 targets: >= 5 million IVs/s on the 2-core CPU, >= 100x vollib):
 
@@ -10,7 +10,7 @@ Measured (issue 3 targets: >= 5 million IVs/s on the 2-core CPU, >= 100x vollib)
   512-bit SIMD where the CPU has AVX-512 (``--cpu-vector-width``); both are recorded.
   Quotes: F log-uniform in 1..1000, t log-uniform 1 day..5 years, vol log-uniform
   5%..150%, log-moneyness ``z * vol sqrt(t)`` with z uniform in (-3, 3), calls and puts
-  half each, D = exp(-r t) with r uniform in 0..5%; prices by ``jaxmm.black.price``.
+  half each, D = exp(-r t) with r uniform in 0..5%; prices by ``jaxmm.pricing.black.price``.
   Size unit: implied vols.
 - Baseline: vollib's ``implied_volatility`` (Jäckel's LetsBeRational in pure Python, the
   py_lets_be_rational package), one Python call per quote, on a random subset
@@ -52,10 +52,10 @@ TESTS_DIR = Path(__file__).resolve().parent.parent / "tests"
 
 
 def make_quotes(n: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """Random quotes (module docstring) as numpy float64 arrays; ``price`` from jaxmm.black."""
+    """Random quotes (module docstring) as numpy float64 arrays; ``price`` from jaxmm.pricing.black."""
     import jax
 
-    from jaxmm import black
+    from jaxmm.pricing import black
 
     rng = np.random.default_rng(seed)
     F = np.exp(rng.uniform(0.0, math.log(1000.0), n))
@@ -71,7 +71,7 @@ def make_quotes(n: int, seed: int = 0) -> dict[str, np.ndarray]:
 def time_jaxmm(q: dict, device, repeat: int) -> dict:
     import jax
 
-    from jaxmm.iv import IVStatus, implied_vol
+    from jaxmm.pricing.iv import IVStatus, implied_vol
 
     names = ("price", "forward", "strike", "t", "is_call", "discount")
     devices = jax.devices(device.platform) if device.platform == "cpu" else [device]
@@ -135,7 +135,7 @@ def accuracy_report(device) -> dict:
     """The exact-inverse accuracy table (tests/_iv_reference.py) -> iv_accuracy.json/.md."""
     import jax
 
-    from jaxmm.iv import IVStatus, implied_vol
+    from jaxmm.pricing.iv import IVStatus, implied_vol
 
     sys.path.insert(0, str(TESTS_DIR))
     import _iv_reference as ref
@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
                "accuracy_vs_generating_vol": res["accuracy_vs_generating_vol"],
                "vs_vollib_on_subset": vs_vollib,
                "quotes": "F log-U(1, 1000), t log-U(1d, 5y), vol log-U(5%, 150%), ln(K/F) = U(-3, 3) vol sqrt t, "
-                         "call/put 50/50, D = exp(-U(0, 5%) t); price = jaxmm.black.price",
+                         "call/put 50/50, D = exp(-U(0, 5%) t); price = jaxmm.pricing.black.price",
                "targets": {"rate_per_s": TARGET_RATE, "speedup_vs_baseline": TARGET_SPEEDUP,
                            "met": bool(rate >= TARGET_RATE and speedup >= TARGET_SPEEDUP),
                            "note": "targets are for the 2-core CPU"},

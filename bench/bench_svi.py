@@ -1,4 +1,4 @@
-"""SVI slice fitting: ``jaxmm.svi_fit.fit_svi`` on a batch of slices against
+"""SVI slice fitting: ``jaxmm.surfaces.fit.fit_svi`` on a batch of slices against
 ``scipy.optimize.least_squares`` fitted slice by slice in a Python loop (seed 002's way).
 
 Slices: ``--slices`` (10,000) raw SVI smiles from random arbitrage-free SSVI slices (t
@@ -69,7 +69,7 @@ def make_slices(n: int, seed: int = 0, n_min: int = 20, n_max: int = 50) -> dict
 def slice_data(sl: dict, idx=slice(None)):
     import jax.numpy as jnp
 
-    from jaxmm.svi_fit import SliceData
+    from jaxmm.surfaces.fit import SliceData
 
     k = sl["k"][idx]
     ones = np.ones_like(k)
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     platform, vector_width = start_jax(args.device, args.cpu_devices, args.cpu_vector_width)
     import jax
 
-    from jaxmm.svi_fit import FitSettings, FitStatus, fit_svi
+    from jaxmm.surfaces.fit import FitSettings, FitStatus, fit_svi
 
     sl = make_slices(args.slices, args.seed)
     devices = jax.devices(platform) if platform == "cpu" else jax.devices(platform)[:1]

@@ -30,7 +30,7 @@ def start_jax(device: str, cpu_devices: int, vector_width_choice: str = "auto"):
     with float64. Returns (platform, vector_width)."""
     import os
 
-    from jaxmm.runtime import configure_jax
+    from jaxmm._src.runtime import configure_jax
 
     platform_name = "cuda" if device in ("gpu", "cuda") else "cpu"
     width = cpu_vector_width(vector_width_choice) if platform_name == "cpu" else None

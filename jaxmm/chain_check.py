@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", default=None, help="config file whose sections to use (default: config.yaml)")
     parser.add_argument("--n-sd", type=float, default=3.0, help="ATM standard deviations of the checked range")
     args = parser.parse_args(argv)
-    from jaxmm.runtime import configure_jax
+    from jaxmm._src.runtime import configure_jax
 
     configure_jax(x64=True)
     sections = default_sections(args.config)

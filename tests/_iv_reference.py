@@ -48,7 +48,7 @@ Accuracy grid (:func:`accuracy_grid`), built once per process (``functools.lru_c
   or near the upper bound ``p / D`` cannot be formed exactly in float64 and the 1e-12
   requirement is stated for D = 1 only.
 
-:func:`solve_padded` runs ``jaxmm.iv.implied_vol`` jitted on inputs padded to a multiple
+:func:`solve_padded` runs ``jaxmm.pricing.iv.implied_vol`` jitted on inputs padded to a multiple
 of 8192 rows, so every test (and both test files) reuses one compiled program.
 
 Script: ``python tests/_iv_reference.py`` prints the grid's size per regime and the build time.
@@ -301,11 +301,11 @@ _jitted = {}
 
 
 def solve_padded(price, forward, strike, t, is_call, discount=1.0):
-    """``jaxmm.iv.implied_vol`` (jitted, float64) on 1-D inputs padded to a multiple of
+    """``jaxmm.pricing.iv.implied_vol`` (jitted, float64) on 1-D inputs padded to a multiple of
     ``PAD`` rows with an at-the-money quote; returns numpy (vol, status) of the inputs' length."""
     import jax
 
-    from jaxmm.iv import implied_vol
+    from jaxmm.pricing.iv import implied_vol
 
     cols = np.broadcast_arrays(*(np.asarray(a, np.float64) for a in (price, forward, strike, t, discount)),
                                np.asarray(is_call, bool))

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jaxmm import black
+from jaxmm.pricing import black
 from jaxmm.backtest import option_writing as ow
 
 TIGHT = 1e-12

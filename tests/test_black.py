@@ -1,4 +1,4 @@
-"""jaxmm.black: closed forms, parity, Greeks vs autodiff, degenerate inputs (f64 tol ~1e-12)."""
+"""jaxmm.pricing.black: closed forms, parity, Greeks vs autodiff, degenerate inputs (f64 tol ~1e-12)."""
 
 import math
 
@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmm import black
+from jaxmm.pricing import black
 
 
 def test_atm_closed_form_and_parity():

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from jax.scipy.special import ndtr
 
-from jaxmm import black
+from jaxmm.pricing import black
 from jaxmm.hedging import delta_hedge as dh
 from jaxmm.hedging.delta_hedge import HedgeParams, hedge_paths, simulate_hedge
-from jaxmm.mm import random as mmrandom
+from jaxmm._src import random_numbers as mmrandom
 
 AW = dict(s0=100.0, strike=100.0, T=1.0, r=0.0, implied_vol=0.2)     # Ahmad & Wilmott's example
 AW_PROFIT = 3.958                                                   # BS(30%) - BS(20%), S = K = 100, T = 1
@@ -57,7 +57,7 @@ def test_normal_cdf_accuracy():
 
 
 def test_normal_pair_matches_mm_random():
-    """The libm-free sine/cosine give jaxmm.mm.random.normal_pair's normals to 1e-13 (f64)."""
+    """The libm-free sine/cosine give jaxmm._src.random_numbers.normal_pair's normals to 1e-13 (f64)."""
     words = mmrandom.path_words(jax.random.PRNGKey(3), 1, 200_000)[0]
     z0, z1 = dh.normal_pair(words, jnp.float64)
     r0, r1 = mmrandom.normal_pair(words, jnp.float64)
@@ -67,7 +67,7 @@ def test_normal_pair_matches_mm_random():
 
 @pytest.mark.parametrize("kind", dh.KINDS)
 def test_greeks_match_black(kind):
-    """Per-step closed-form delta and gamma equal jaxmm.black's (autodiff of the price) to
+    """Per-step closed-form delta and gamma equal jaxmm.pricing.black's (autodiff of the price) to
     1e-13, r != 0; zero vol gives the intrinsic slope (1/2 at the forward) and zero gamma."""
     spot = jnp.linspace(60.0, 150.0, 37)
     t, vol, r = 0.7, 0.25, 0.03

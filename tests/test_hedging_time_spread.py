@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmm import black
+from jaxmm.pricing import black
 from jaxmm.hedging.time_spread import (SIZINGS, CurveParams, hedge_ratio, implied_vol, inst_vol, simulate_spread,
                                        spread_risk)
 

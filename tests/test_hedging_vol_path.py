@@ -45,7 +45,7 @@ def test_vol_path_effective_delta_matches_stats_at_s0():
 
 @pytest.mark.parametrize("regime", vph.REGIMES)
 def test_closed_form_mark_matches_black(regime):
-    """The scan's closed-form mark equals jaxmm.black's price at the regime vol (1e-10)."""
+    """The scan's closed-form mark equals jaxmm.pricing.black's price at the regime vol (1e-10)."""
     spot = jnp.linspace(80.0, 120.0, 9)
     p = BASE._replace(slope=-3.0, strike=95.0)
     for kind in ("call", "put", "straddle"):

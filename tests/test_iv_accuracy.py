@@ -1,4 +1,4 @@
-"""jaxmm.iv.implied_vol against the EXACT inverse of float64 prices (mpmath, 50 digits).
+"""jaxmm.pricing.iv.implied_vol against the EXACT inverse of float64 prices (mpmath, 50 digits).
 
 Issue 3: relative error <= 1e-12 against the exact inverse of the price, deep out of the
 money (prices down to 1e-20 F), expiries 1 hour to 30 years, near intrinsic (time value
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import _iv_reference as ref
-from jaxmm.iv import IVStatus, implied_vol
+from jaxmm.pricing.iv import IVStatus, implied_vol
 
 TOL = 1e-12            # the requirement: relative error vs the exact inverse
 DERIV_TOL = 1e-10      # d vol / d input vs the exact implicit-function derivatives (mpmath)

@@ -1,4 +1,4 @@
-"""jaxmm.iv.implied_vol cross-checked against vollib (Jäckel's LetsBeRational, pure Python)
+"""jaxmm.pricing.iv.implied_vol cross-checked against vollib (Jäckel's LetsBeRational, pure Python)
 and the exact mpmath inverse: a hand-made table of hard cases with the expected status per
 row, random grids, and the status contract (issue 3).
 
@@ -22,7 +22,7 @@ from vollib.black.implied_volatility import implied_volatility as vollib_iv
 from vollib.helpers.exceptions import PriceIsAboveMaximum, PriceIsBelowIntrinsic
 
 import _iv_reference as ref
-from jaxmm.iv import IVStatus
+from jaxmm.pricing.iv import IVStatus
 
 TOL = 1e-12               # jaxmm vs the exact inverse (the requirement)
 # vollib vs the exact inverse on the hard table (vollib is a baseline, not the reference: it
@@ -175,8 +175,8 @@ def test_hard_case_vs_vollib(hard, case):
 def _quotes(n: int, seed: int, *, t_range, vol_range, z_max, r_range):
     """Random quotes: F 1..1000, t and vol log-uniform in their ranges, log-moneyness
     z * s with z uniform in (-z_max, z_max) and s = vol sqrt t, calls and puts, D = exp(-r t)
-    with r uniform in r_range; prices by jaxmm.black.price (float64)."""
-    from jaxmm import black
+    with r uniform in r_range; prices by jaxmm.pricing.black.price (float64)."""
+    from jaxmm.pricing import black
 
     rng = np.random.default_rng(seed)
     F = np.exp(rng.uniform(0, math.log(1000), n))
@@ -251,7 +251,7 @@ def test_status_contract_on_random_inputs():
     with bad F, K, t, D or NaN: each status is the one the inputs call for (classified
     away from the bounds, by 1e-9 relative), each vol is what its status says (OK: finite
     and positive, re-pricing to the price; AT_INTRINSIC 0; AT_MAXIMUM inf; others NaN)."""
-    from jaxmm import black
+    from jaxmm.pricing import black
 
     rng = np.random.default_rng(5)
     price, F, K, t, call, D, sigma = wide_quotes(4000, seed=6)

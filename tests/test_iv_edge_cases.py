@@ -1,9 +1,9 @@
-"""jaxmm.iv.implied_vol at the edges of its domain (issue 13, item 7): prices beyond the
+"""jaxmm.pricing.iv.implied_vol at the edges of its domain (issue 13, item 7): prices beyond the
 representable range, prices at the discounted intrinsic value as float64 gives them, and
 what NOT_CONVERGED returns.
 
 Statuses are exact (no tolerance); "at intrinsic" means within the rounding of the bound
-(the rounding of F - K plus half an ulp of the price, jaxmm.iv.implied_vol's doc), so a
+(the rounding of F - K plus half an ulp of the price, jaxmm.pricing.iv.implied_vol's doc), so a
 price 4 ulps below the float64 intrinsic value is below it.
 """
 
@@ -14,8 +14,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jaxmm import black, iv
-from jaxmm.iv import IVStatus, implied_vol
+from jaxmm.pricing import black, iv
+from jaxmm.pricing.iv import IVStatus, implied_vol
 
 positive = st.floats(1e-3, 1e6)
 discounts = st.floats(0.5, 1.2)

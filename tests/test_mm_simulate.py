@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmm.mm import random as mmrandom
+from jaxmm._src import random_numbers as mmrandom
 from jaxmm.mm.avellaneda_stoikov import ASParams, average_spread
 from jaxmm.mm.glft import approx_quotes, exact_quotes
 from jaxmm.mm.simulate import sample_paths, simulate, simulate_grid

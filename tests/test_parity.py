@@ -1,4 +1,4 @@
-"""Implied forward and discount factor from put-call parity (jaxmm.parity).
+"""Implied forward and discount factor from put-call parity (jaxmm.pricing.parity).
 
 Synthetic quotes are Black-76 prices with a known F and D (and a skewed smile), so C - P
 = D (F - K) exactly; noise stays inside the quoted spread, outliers are far outside it.
@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jaxmm import black, parity
-from jaxmm.parity import DiscountSource, ForwardMethod, Pairs, ParitySettings, RateCurve, RateStatus
+from jaxmm.pricing import black, parity
+from jaxmm.pricing.parity import DiscountSource, ForwardMethod, Pairs, ParitySettings, RateCurve, RateStatus
 
 
 def black_pairs(forward, discount, t=1.0, strikes=None, rel_spread=0.004, min_spread=0.1):

@@ -7,7 +7,7 @@ import sys
 
 SNIPPET = """
 import json, os, sys
-from jaxmm.runtime import configure_jax
+from jaxmm._src.runtime import configure_jax
 configure_jax(threads=int(sys.argv[1]), x64=sys.argv[2] == '1', platform=sys.argv[3] or None)
 import jax, jax.numpy as jnp
 print(json.dumps({k: os.environ.get(k) for k in

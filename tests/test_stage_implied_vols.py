@@ -18,7 +18,7 @@ import pytest
 from jaxmm.io import schemas
 from jaxmm.io import conventions
 from jaxmm.io.chains import read_chains
-from jaxmm.iv import IVStatus
+from jaxmm.pricing.iv import IVStatus
 from jaxmm.stages import implied_vols as stage
 from jaxmm.synthetic import _streams, chains as synthetic_chains, resolve
 

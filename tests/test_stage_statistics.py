@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from jaxmm import black
+from jaxmm.pricing import black
 from jaxmm.io.errors import InputFileError
 from jaxmm.stages import statistics as stage
 

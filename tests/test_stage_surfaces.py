@@ -18,7 +18,7 @@ from jaxmm.io import schemas
 from jaxmm.io import conventions
 from jaxmm.io.chains import read_chains
 from jaxmm.stages import implied_vols, surfaces
-from jaxmm.svi_fit import FitStatus
+from jaxmm.surfaces.fit import FitStatus
 from jaxmm.synthetic import _streams, chains as synthetic_chains, resolve
 
 SMALL = {"chains": {"n_quote_dates": 2, "strikes_per_expiry": 40, "n_weeklies": 1, "n_monthlies": 3,
@@ -151,7 +151,7 @@ def test_every_quote_has_a_fair_value_consistent_with_black(synthetic, stage_run
     quotes = pd.read_parquet(out / "quotes.parquet")
     fair = stage_run[0]["fair_values"]
     assert len(fair) == len(quotes) and fair["fair_value"].notna().all()
-    from jaxmm import black
+    from jaxmm.pricing import black
 
     price = np.asarray(black.price(fair["forward"].to_numpy(), fair["strike"].to_numpy(), fair["t"].to_numpy(),
                                    fair["fair_iv"].to_numpy(), (fair["right"] == "C").to_numpy(),

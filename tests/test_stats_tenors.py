@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmm import black
+from jaxmm.pricing import black
 from jaxmm.stats import tenors
 
 

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmm import black
+from jaxmm.pricing import black
 from jaxmm.stats.vol_path import (
     _path_dvol_dspot,
     effective_delta,

@@ -1,4 +1,4 @@
-"""jaxmm.svi: raw SVI, its butterfly function g, jump-wings, the GJ 2014 repair, SSVI.
+"""jaxmm.surfaces.svi: raw SVI, its butterfly function g, jump-wings, the GJ 2014 repair, SSVI.
 
 Every tolerance is stated next to its assertion. References: Gatheral & Jacquier (2014),
 "Arbitrage-free SVI volatility surfaces", Quantitative Finance 14(1) ("GJ 2014").
@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmm import black, svi
+from jaxmm.pricing import black
+from jaxmm.surfaces import svi
 
 # Vogt's slice, GJ 2014 Example 3.1, given there as (a, b, m, rho, sigma); the library's
 # order is (a, b, rho, m, sigma).

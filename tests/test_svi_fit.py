@@ -1,4 +1,4 @@
-"""jaxmm.svi_fit: batched raw SVI fits (recovery, noise, padding, short-dated steep skews,
+"""jaxmm.surfaces.fit: batched raw SVI fits (recovery, noise, padding, short-dated steep skews,
 input checks and statuses, penalties, calendar, bid/ask loss), the checks against the
 quotes (diagnose, market_status), the SSVI surface fit and the reparameterisation.
 
@@ -12,8 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxmm import black, svi
-from jaxmm.svi_fit import (EmptySliceError, FitSettings, FitStatus, SliceData, calendar_order, diagnose, fit_ssvi,
+from jaxmm.pricing import black
+from jaxmm.surfaces import svi
+from jaxmm.surfaces.fit import (EmptySliceError, FitSettings, FitStatus, SliceData, calendar_order, diagnose, fit_ssvi,
                            fit_svi, from_raw, market_status, ssvi_params, status_labels, to_raw)
 
 N_SLICES = 50
@@ -30,7 +31,7 @@ EXACT = FitSettings(calendar_weight=0.0, prior_weight=0.0)    # no prior: noise-
 
 def build(k, mid, bid, ask, mask, t):
     """SliceData at F = D = 1: strike = exp(k), OTM side (call for k >= 0), prices and
-    vegas by jaxmm.black at the mid IV."""
+    vegas by jaxmm.pricing.black at the mid IV."""
     k, mid, bid, ask, mask, t = (np.asarray(x) for x in (k, mid, bid, ask, mask, t))
     strike = np.exp(k)
     is_call = k >= 0.0

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from jaxmm import black
+from jaxmm.pricing import black
 from jaxmm.synthetic import DEFAULTS, futures as fut, generate, resolve
 from jaxmm.synthetic import calendar as cal
 from jaxmm.synthetic._util import rng_from
@@ -183,7 +183,7 @@ def test_bad_rows_one_of_each_kind_per_snapshot(bad):
 
 
 def _implied_vol(price, forward, strike, t, is_call, discount, iters=100):
-    """Vectorised bisection on [1e-4, 5] using jaxmm.black.price (|error| < 5 / 2^100)."""
+    """Vectorised bisection on [1e-4, 5] using jaxmm.pricing.black.price (|error| < 5 / 2^100)."""
     lo, hi = np.full_like(price, 1e-4), np.full_like(price, 5.0)
     px = jax.jit(black.price)
     for _ in range(iters):

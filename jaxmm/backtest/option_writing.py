@@ -2,7 +2,7 @@
 
 The seed's ``run_backtest`` draws the stock return and the vega P&L from random numbers;
 here the strategy is run day by day on a real daily close series. **Option prices are
-modelled, not traded quotes**: every option is priced by Black-Scholes (``jaxmm.black``)
+modelled, not traded quotes**: every option is priced by Black-Scholes (``jaxmm.pricing.black``)
 at an implied vol taken from a vol index where one exists (VIX / 100) and from trailing
 realised vol plus a stated premium elsewhere (``implied_vol_proxy``).
 
@@ -75,7 +75,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmm import black
+from jaxmm.pricing import black
 from jaxmm.stats.rolling import log_returns, realised_vol
 
 __all__ = [

@@ -56,10 +56,10 @@ settlement), so ``tests/test_hedging_delta.py`` checks the identity to 1e-10.
 with ``d1 = (ln S - ln K + (r + sigma_h^2/2) tau) / (sigma_h sqrt(tau))``, computed from the
 carried ``ln S`` (``normal_cdf``: one ``exp`` and one division per path-step, its
 exponential reused for gamma; with the spot's ``exp``, two per path-step); they
-are checked against ``jaxmm.black`` (which also prices ``V^imp_0``, ``V^h_0``). Zero hedge
+are checked against ``jaxmm.pricing.black`` (which also prices ``V^imp_0``, ``V^h_0``). Zero hedge
 vol gives the intrinsic slope (``1/2`` exactly at the forward) and zero gamma.
 
-**Random numbers** (``jaxmm.mm.random``): one 64-bit SplitMix64 word per path per pair of
+**Random numbers** (``jaxmm._src.random_numbers``): one 64-bit SplitMix64 word per path per pair of
 steps gives both steps' normals (Box-Muller, ``normal_pair``: sine and cosine without
 libm), computed once per chunk and step for all grid points; chunk ``c``, pair ``j`` draws
 its seed from
@@ -91,9 +91,9 @@ from typing import Any, NamedTuple, Sequence
 import jax
 import jax.numpy as jnp
 
-from jaxmm import black
-from jaxmm.chunking import run_chunks
-from jaxmm.mm import random as mmrandom
+from jaxmm.pricing import black
+from jaxmm._src.chunking import run_chunks
+from jaxmm._src import random_numbers as mmrandom
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ def payoff(spot, strike, kind: str = "call"):
 
 
 def premium(spot, strike, t, vol, rate, kind: str = "call"):
-    """Black-Scholes value (``jaxmm.black.bs_price``; a straddle is call + put)."""
+    """Black-Scholes value (``jaxmm.pricing.black.bs_price``; a straddle is call + put)."""
     _check_kind(kind)
     if kind == "straddle":
         return black.bs_price(spot, strike, t, vol, True, rate) + black.bs_price(spot, strike, t, vol, False, rate)
@@ -355,7 +355,7 @@ def _sincos_turns(u):
 
 
 def normal_pair(word, dtype):
-    """Two independent standard normals from one 64-bit word: ``jaxmm.mm.random.normal_pair``'s
+    """Two independent standard normals from one 64-bit word: ``jaxmm._src.random_numbers.normal_pair``'s
     Box-Muller on the word's two 32-bit halves (the same numbers up to rounding), with the
     sine and cosine from ``_sincos_turns`` so that XLA vectorises them."""
     u1, u2 = mmrandom.uniform(word, 32, 32, dtype), mmrandom.uniform(word, 0, 32, dtype)

@@ -43,7 +43,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxmm import black
+from jaxmm.pricing import black
 
 DAYS_PER_YEAR = 252.0
 SIZINGS = ("raw", "h2", "min_variance")

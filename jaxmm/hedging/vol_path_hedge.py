@@ -58,7 +58,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmm.chunking import run_chunks
+from jaxmm._src.chunking import run_chunks
 from jaxmm.hedging import delta_hedge as dh
 
 __all__ = ["REGIMES", "REALISED", "VOL_FLOOR", "VolPathParams", "VolPathHedgeResult", "VarianceTable",
@@ -134,7 +134,7 @@ def _vol_and_slope(spot, p: VolPathParams, regime: str):
 
 
 def regime_price(spot, t, p: VolPathParams, regime: str, kind: str = "call"):
-    """``BS(S, K, t, sigma_K(S))`` at ``r = 0`` (``jaxmm.black``; straddle = call + put)."""
+    """``BS(S, K, t, sigma_K(S))`` at ``r = 0`` (``jaxmm.pricing.black``; straddle = call + put)."""
     return dh.premium(spot, p.strike, t, regime_vol(spot, p, regime), 0.0 * spot, kind)
 
 

@@ -120,7 +120,7 @@ SUMMARY = pa.schema([
 
 # --------------------------------------------------------------------------- implied vols
 
-# The names of jaxmm.iv.IVStatus in lower case, indexed by its code (tests/test_stage_implied_vols.py
+# The names of jaxmm.pricing.iv.IVStatus in lower case, indexed by its code (tests/test_stage_implied_vols.py
 # keeps them equal); written out here because this module must not import JAX.
 IV_STATUS_LABELS = ("ok", "below_intrinsic", "above_maximum", "at_intrinsic", "at_maximum", "bad_input",
                     "not_converged")
@@ -394,8 +394,8 @@ STAT_ETF_PREMIUM = pa.schema([
 
 # --------------------------------------------------------------------------- surfaces
 
-# The codes of jaxmm.svi_fit.FitStatus (tests/test_stage_surfaces.py keeps them equal).
-# The names of jaxmm.svi_fit.FitStatus in lower case, indexed by its code (tests/test_svi_fit.py
+# The codes of jaxmm.surfaces.fit.FitStatus (tests/test_stage_surfaces.py keeps them equal).
+# The names of jaxmm.surfaces.fit.FitStatus in lower case, indexed by its code (tests/test_svi_fit.py
 # keeps them equal); written out here because this module must not import JAX.
 FIT_STATUS_LABELS = ("ok", "not_converged", "too_few_quotes", "non_finite", "bad_input", "off_market")
 FIT_STATUS_TYPE = pa.dictionary(pa.int8(), pa.string())

@@ -57,8 +57,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxmm import black
-from jaxmm.normalised_black import float_inputs
+from jaxmm.pricing import black
+from jaxmm._src.dtypes import float_inputs
 
 DAYS_PER_YEAR = 252.0
 PM_FLOOR, PM_CAP = 0.01, 0.99          # the traded price's clip (one tick from 0 and 1)

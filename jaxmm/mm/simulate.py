@@ -31,7 +31,7 @@ Fernandez-Tapia exact quotes for inventory bound ``glft_bound``, time-dependent,
 matrix exponential; no bid at ``+bound``, no ask at ``-bound``) and ``"glft_approx"``
 (their closed form, stationary). See ``jaxmm.mm.avellaneda_stoikov`` and ``jaxmm.mm.glft``.
 
-**Random numbers** (``jaxmm.mm.random``): one 64-bit word per path-step drives the
+**Random numbers** (``jaxmm._src.random_numbers``): one 64-bit word per path-step drives the
 binary model (31 bits per fill draw, bit 0 for the mid's sign); Brownian and geometric
 mids and jumps take one or two more. Chunk ``c``, step ``i`` draws its seeds from
 ``fold_in(fold_in(key, c), i)``: deterministic for a key, a chunk size and a dtype.
@@ -47,8 +47,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmm.chunking import run_chunks
-from jaxmm.mm import random as mmrandom
+from jaxmm._src.chunking import run_chunks
+from jaxmm._src import random_numbers as mmrandom
 from jaxmm.mm.avellaneda_stoikov import ASParams, average_spread, fill_probability, optimal_spread
 from jaxmm.mm.glft import approx_coefficients, exact_quotes
 

@@ -9,7 +9,7 @@ Per (source, underlying, root, quote_date, expiry) slice (``schemas.SLICE_KEYS``
   (``day_count: act365``); or the exchange sessions from the as-of date to the expiry
   date / 252 (``business252``; holidays excluded by the source's calendar, Mon-Fri days
   for a venue without one; the as-of day counts as over).
-* forward ``F`` and discount factor ``D`` from put-call parity (:mod:`jaxmm.parity`:
+* forward ``F`` and discount factor ``D`` from put-call parity (:mod:`jaxmm.pricing.parity`:
   robust regression of C - P on K per expiry, its rate checked against ``parity.rate_band``,
   its standard error against ``parity.max_rate_se`` and the discount curve of the snapshot
   for monotonicity; a failing expiry takes D from a curve smoothed through the snapshot's
@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jaxmm import parity
+from jaxmm.pricing import parity
 from jaxmm.io import schemas
 
 log = logging.getLogger(__name__)
@@ -91,9 +91,9 @@ def black_greeks(forward, strike, t, vol, is_call, discount) -> dict[str, np.nda
 
     ``delta = dV/dF``, ``gamma = d2V/dF2``, ``vega = dV/dsigma`` (per unit of vol),
     ``theta = -dV/dt`` at fixed F and D (per year; the premium's carry ``r V`` is not in
-    it), all autodiff of ``jaxmm.black.price``.
+    it), all autodiff of ``jaxmm.pricing.black.price``.
     """
-    from jaxmm import black
+    from jaxmm.pricing import black
 
     args = [np.asarray(a, float) for a in (forward, strike, t, vol)]
     is_call, discount = np.asarray(is_call, bool), np.asarray(discount, float)
@@ -170,7 +170,7 @@ def slice_forwards(chains: pd.DataFrame, section: dict) -> tuple[pd.DataFrame, n
 
 def quote_vols(chains: pd.DataFrame, slices: pd.DataFrame, slice_id: np.ndarray) -> pd.DataFrame:
     """Every quote with its slice's t, F, D, its bid/mid/ask IVs, statuses and Greeks."""
-    from jaxmm.iv import IVStatus, implied_vol
+    from jaxmm.pricing.iv import IVStatus, implied_vol
 
     q = chains.reset_index(drop=True).copy()
     for col in ("t", "forward", "discount", "forward_method"):

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from jaxmm.runtime import configure_jax
+from jaxmm._src.runtime import configure_jax
 
 log = logging.getLogger("jaxmm")
 

@@ -14,7 +14,7 @@ quote_date, expiry):
   refitted on the narrower ``fallback_abs_z`` ranges in turn and the widest that holds
   them is kept (``choose_fit_sets``). Slices shorter than ``min_t`` years are not fitted
   (status 'too_few_quotes' with 0 quotes);
-* raw SVI per slice, all slices of all snapshots in one call (``jaxmm.svi_fit.fit_svi``),
+* raw SVI per slice, all slices of all snapshots in one call (``jaxmm.surfaces.fit.fit_svi``),
   then the checks on the checked quotes: RMSE, fraction of fitted vols inside the bid/ask
   IVs (all, and within 3 ATM sd), worst residual in half-spreads, wings against the
   highest mid IV and Lee's bound, min ``g`` and calendar violations against the next
@@ -45,11 +45,11 @@ SLICE_KEYS = schemas.SLICE_KEYS
 SNAPSHOT_KEYS = ["source", "underlying", "quote_date"]
 PARAM_NAMES = ("a", "b", "rho", "m", "sigma")
 JW_NAMES = ("jw_v", "jw_psi", "jw_p", "jw_c", "jw_v_tilde")
-IV_OK = "ok"   # the label of jaxmm.iv.IVStatus.OK in quotes.parquet (schemas.IV_STATUS_LABELS[0])
+IV_OK = "ok"   # the label of jaxmm.pricing.iv.IVStatus.OK in quotes.parquet (schemas.IV_STATUS_LABELS[0])
 
 
 def fit_settings(section: dict):
-    from jaxmm.svi_fit import FitSettings
+    from jaxmm.surfaces.fit import FitSettings
 
     return FitSettings(**section.get("fit", {}))   # keys checked by the config schema
 
@@ -99,7 +99,7 @@ def pack(quotes: pd.DataFrame, slices: pd.DataFrame, use: np.ndarray, slice_id: 
     quotes of a slice, or ``n_max`` if larger (equal shapes share one compiled fit)."""
     import jax.numpy as jnp
 
-    from jaxmm.svi_fit import SliceData
+    from jaxmm.surfaces.fit import SliceData
 
     q = quotes[use]
     sid = slice_id[use]
@@ -181,7 +181,7 @@ def choose_fit_sets(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.nda
     one that comes nearest. Raw SVI has five parameters: on tight real markets (SPX) it
     cannot follow the whole liquid range within the spreads, and fitted there it misses
     the money as well (module doc). Returns (each quote's fit flag, each slice's limit)."""
-    from jaxmm import svi_fit
+    from jaxmm.surfaces import fit as svi_fit
 
     atm_iv = slices["atm_iv"].to_numpy(float)[np.maximum(slice_id, 0)]
     known = slice_id >= 0
@@ -222,7 +222,7 @@ def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict):
     slice row, each quote's fit-set flag)."""
     import jax.numpy as jnp
 
-    from jaxmm import svi, svi_fit
+    from jaxmm.surfaces import fit as svi_fit, svi
 
     settings = fit_settings(section)
     slices, slice_id = slice_table(quotes, forwards)
@@ -271,7 +271,7 @@ def _fit_ssvi(quotes, slices, use, slice_id, settings) -> pd.DataFrame:
     """Power-law SSVI per snapshot; adds ``ssvi_theta``, ``ssvi_rmse_vol`` to ``slices``."""
     import jax.numpy as jnp
 
-    from jaxmm import svi, svi_fit
+    from jaxmm.surfaces import fit as svi_fit, svi
 
     fitted = slices["n_fit_quotes"].to_numpy() >= settings.min_quotes
     data, slice_mask, cell_of = pack(quotes, slices, use, slice_id, layout="snapshot")
@@ -309,7 +309,8 @@ def fair_values(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.ndarray
     """Every quote of a fitted slice with its SVI fair vol and price and the residuals."""
     import jax.numpy as jnp
 
-    from jaxmm import black, svi
+    from jaxmm.pricing import black
+    from jaxmm.surfaces import svi
 
     params = slices[list(PARAM_NAMES)].to_numpy(float)
     has = (slice_id >= 0)
@@ -338,7 +339,7 @@ def add_ssvi_vols(fair: pd.DataFrame, slices: pd.DataFrame, ssvi: pd.DataFrame) 
     """``ssvi_iv`` of each quote from its snapshot's SSVI surface."""
     import jax.numpy as jnp
 
-    from jaxmm.svi import phi_power_law, ssvi_total_variance
+    from jaxmm.surfaces.svi import phi_power_law, ssvi_total_variance
 
     if not len(ssvi) or not len(fair):
         fair["ssvi_iv"] = np.nan
@@ -469,7 +470,7 @@ def _smile_figure(sec, s: pd.DataFrame, fair: pd.DataFrame) -> None:
     """Latest snapshot of the first source: bid/ask IV bars, SVI and SSVI fits per expiry."""
     import jax.numpy as jnp
 
-    from jaxmm import svi
+    from jaxmm.surfaces import svi
     from jaxmm.report import new_figure
 
     fitted = _latest(s[np.isfinite(s["a"])]) if np.isfinite(s["a"]).any() else s.iloc[:0]
@@ -508,7 +509,7 @@ def _variance_figure(sec, s: pd.DataFrame) -> None:
     """Total variance w(k) by expiry and g(k), latest snapshot of the first source."""
     import jax.numpy as jnp
 
-    from jaxmm import svi
+    from jaxmm.surfaces import svi
     from jaxmm.report import new_figure
 
     fitted = _latest(s[np.isfinite(s["a"])]) if np.isfinite(s["a"]).any() else s.iloc[:0]

@@ -52,7 +52,7 @@ import math
 
 import jax.numpy as jnp
 
-from jaxmm.normalised_black import float_inputs
+from jaxmm._src.dtypes import float_inputs
 
 
 def _sqrt_nonneg(x, ok=True):

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxmm.normalised_black import float_inputs
+from jaxmm._src.dtypes import float_inputs
 from jaxmm.stats.rolling import realised_vol, rolling_mean, rolling_std
 
 __all__ = [

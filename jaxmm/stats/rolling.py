@@ -58,7 +58,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxmm.normalised_black import float_inputs
+from jaxmm._src.dtypes import float_inputs
 
 def _float(x) -> jax.Array:
     return float_inputs(x)[0]

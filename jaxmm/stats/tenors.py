@@ -18,7 +18,7 @@ times the back vega.
 
 Units: prices in the futures' quote units, ``t`` in years, vols annualised as decimals;
 gamma is per unit (``$1``) move of the underlying, vega per unit of vol (1.00 = 100 vol
-points), theta per year (as ``jaxmm.black``).
+points), theta per year (as ``jaxmm.pricing.black``).
 
 Reference:
   Moontower, "Hedge Ratio Squared" (WTI M1/M12 time spreads), seeds/001 of this
@@ -47,7 +47,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmm import black
+from jaxmm.pricing import black
 from jaxmm.stats.rolling import HedgeRatio, realised_vol, rolling_mean, rolling_regression
 
 _DAYS_PER_YEAR = {"calendar": 365.0, "business": 252.0}
@@ -87,7 +87,7 @@ def tenor_gamma(price, vol, t):
     """Black-76 ATM gamma of a tenor: strike = forward = ``price``, discount 1.
 
     ``Gamma = n(s/2) / (F s)``, ``s = vol sqrt(t)`` (``~ 0.4 / (F vol sqrt t)``, the seed's
-    rule of thumb), via ``jaxmm.black.gamma``. The seed lets trailing realised vol stand
+    rule of thumb), via ``jaxmm.pricing.black.gamma``. The seed lets trailing realised vol stand
     in for implied vol. Per unit (``$1``) move of the future.
 
     Args:
@@ -178,7 +178,7 @@ class PositionGreeks(NamedTuple):
 def position_greeks(forward, strike, t, vol, is_call, is_option, discount=1.0):
     """Per-unit Black-76 Greeks of a positions table of options and futures.
 
-    Options: ``jaxmm.black`` delta, gamma, vega (per unit vol), theta (per year). Futures
+    Options: ``jaxmm.pricing.black`` delta, gamma, vega (per unit vol), theta (per year). Futures
     (``is_option`` False): delta 1, gamma = vega = theta = 0; their ``strike``, ``t``,
     ``vol`` are ignored (may be NaN).
 
@@ -299,7 +299,7 @@ def portfolio_risk(tenor_index, delta, gamma, vega, theta, quantity, h):
 def tenor_vega(price, vol, t):
     """Black-76 ATM vega of a tenor (strike = forward = ``price``, discount 1), per unit vol.
 
-    ``vega = F sqrt(t) n(s/2)``, ``s = vol sqrt(t)``, via ``jaxmm.black.vega``: the vega a
+    ``vega = F sqrt(t) n(s/2)``, ``s = vol sqrt(t)``, via ``jaxmm.pricing.black.vega``: the vega a
     gamma-neutral back position carries (``gamma_neutral``'s ``back_vega``).
 
     Example::

@@ -36,8 +36,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxmm import black
-from jaxmm.normalised_black import float_inputs
+from jaxmm.pricing import black
+from jaxmm._src.dtypes import float_inputs
 from jaxmm.stats.rolling import rolling_regression
 
 __all__ = [

@@ -23,7 +23,7 @@ Corollary 4.1). Each slice is also a raw SVI ``w = a + b (rho (k - m) + sqrt((k 
 sigma^2))`` with ``a = theta/2 (1 - rho^2)``, ``b = theta phi / 2``, ``m = -rho / phi``,
 ``sigma = sqrt(1 - rho^2) / phi`` (their Lemma 3.2), stored in the truth.
 
-Quotes: true price ``P = D * Black76(F, K, t, vol)`` (``jaxmm.black``). The vendor vol is
+Quotes: true price ``P = D * Black76(F, K, t, vol)`` (``jaxmm.pricing.black``). The vendor vol is
 ``vol + e`` with ``e ~ N(0, mid_noise_vol)`` clipped to +-0.4 of the half spread in vol; the
 noisy mid is the Black price at that vol. Half spread in vol::
 
@@ -182,7 +182,7 @@ def _ticks_ceil(x: np.ndarray) -> np.ndarray:
 
 def _price_quotes(q: dict, c: dict, rng: np.random.Generator) -> dict:
     """Vectorised quote model over flat arrays ``q`` (one entry per strike, expiry, date, right)."""
-    from jaxmm import black  # JAX loads only when chains are generated
+    from jaxmm.pricing import black  # JAX loads only when chains are generated
 
     F, K, t, D, S, is_call = q["forward"], q["strike"], q["t"], q["discount"], q["spot"], q["is_call"]
     k = np.log(K / F)

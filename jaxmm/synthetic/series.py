@@ -112,7 +112,7 @@ def _fund(rng: np.random.Generator, ln_s: np.ndarray, fund: dict):
 
 def call_spread(futures, t, pm: dict):
     """Fair value and delta of the (K - dK, K + dK) call spread per unit width (Black-76, D = 1)."""
-    from jaxmm import black  # JAX loads only when this series is generated
+    from jaxmm.pricing import black  # JAX loads only when this series is generated
 
     lo, hi, w = pm["strike"] - pm["half_width"], pm["strike"] + pm["half_width"], 2 * pm["half_width"]
     fair = (np.asarray(black.price(futures, lo, t, pm["vol"], True))

@@ -2,7 +2,7 @@
 # daily series, metrics against buy & hold, book Greeks and seed 000's inventory rules
 # (jaxmm.backtest, jaxmm.stages.backtest).
 
-_BT_CODE = ("jaxmm/backtest", "jaxmm/stages/frames.py", "jaxmm/stats/rolling.py", "jaxmm/black.py", "jaxmm/normalised_black.py",
+_BT_CODE = ("jaxmm/backtest", "jaxmm/stages/frames.py", "jaxmm/stats/rolling.py", "jaxmm/pricing/black.py", "jaxmm/pricing/normalised_black.py",
             "jaxmm/stages/backtest.py", "jaxmm/io/schemas.py")
 _BT_TABLES = ["equity", "metrics", "crisis", "greeks", "breaches"]
 

@@ -1,7 +1,7 @@
 # Implied vols: forwards and discount factors from put-call parity, IVs and Greeks per quote,
-# and the conversion/reversal scan (jaxmm.parity, jaxmm.iv, jaxmm.stages.implied_vols).
+# and the conversion/reversal scan (jaxmm.pricing.parity, jaxmm.pricing.iv, jaxmm.stages.implied_vols).
 
-_IV_CODE = ("jaxmm/parity.py", "jaxmm/iv.py", "jaxmm/black.py", "jaxmm/stages/implied_vols.py",
+_IV_CODE = ("jaxmm/pricing/parity.py", "jaxmm/pricing/iv.py", "jaxmm/pricing/black.py", "jaxmm/stages/implied_vols.py",
             "jaxmm/io/schemas.py", "jaxmm/io/conventions.py")
 
 
@@ -41,7 +41,7 @@ rule implied_vols_report:
     params:
         stage="jaxmm.stages.implied_vols:report",
         section=config["implied_vols"],
-        code_version=code_version("jaxmm/stages/implied_vols.py", "jaxmm/parity.py", "jaxmm/report"),
+        code_version=code_version("jaxmm/stages/implied_vols.py", "jaxmm/pricing/parity.py", "jaxmm/report"),
     log:
         logs("implied_vols_report"),
     benchmark:

@@ -1,7 +1,7 @@
 # Statistics: hedge ratio h and h2 between futures tenors, tenor-weighted portfolio risk,
 # vol beta, effective deltas, event vol, IV vs RV, ETF premia (jaxmm.stats, jaxmm.stages.statistics).
 
-_STATS_CODE = ("jaxmm/stats", "jaxmm/stages/frames.py", "jaxmm/black.py", "jaxmm/normalised_black.py", "jaxmm/stages/statistics.py",
+_STATS_CODE = ("jaxmm/stats", "jaxmm/stages/frames.py", "jaxmm/pricing/black.py", "jaxmm/pricing/normalised_black.py", "jaxmm/stages/statistics.py",
                "jaxmm/io/schemas.py", "jaxmm/io/tabular.py")
 _STATS = config["statistics"]
 _STATS_TABLES = ["hedge_ratios", "hedge_summary", "portfolio_risk", "vol_beta", "effective_deltas",

@@ -14,7 +14,7 @@ rule synthetic:
         stage="jaxmm.stages.synthetic:run",
         section=config["synthetic"],
         jax=jax_options(),
-        code_version=code_version("jaxmm/synthetic", "jaxmm/black.py", "jaxmm/io/conventions.py", "jaxmm/stages/synthetic.py"),
+        code_version=code_version("jaxmm/synthetic", "jaxmm/pricing/black.py", "jaxmm/io/conventions.py", "jaxmm/stages/synthetic.py"),
     log:
         logs("synthetic"),
     benchmark:

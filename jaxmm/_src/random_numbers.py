@@ -37,8 +37,8 @@ def path_words(key: jax.Array, n_words: int, n_paths: int) -> jax.Array:
     """``(n_words, n_paths)`` uint64 random words: word ``j`` of path ``p`` is SplitMix64's
     output for ``seed_j + p GOLDEN``, with ``seed_j`` drawn from ``key``."""
     if not jax.config.jax_enable_x64:
-        raise RuntimeError("jaxmm.mm.random needs 64-bit integers: enable jax_enable_x64 "
-                           "(jaxmm.runtime.configure_jax does; float32 paths are unaffected)")
+        raise RuntimeError("jaxmm._src.random_numbers needs 64-bit integers: enable jax_enable_x64 "
+                           "(jaxmm._src.runtime.configure_jax does; float32 paths are unaffected)")
     seeds = jax.random.bits(key, (n_words, 1), jnp.uint64)
     return _mix(seeds + jnp.arange(n_paths, dtype=jnp.uint64) * _u64(GOLDEN))
 

@@ -111,14 +111,6 @@ _CODY_Q = (2.56852019228982242, 1.87295284992346047, .527905102951428412, .06051
            .00233520497626869185)
 
 
-def float_inputs(*args):
-    """Cast all inputs to one float dtype: that of the float arrays given (Python scalars
-    and integer arrays follow them), else JAX's default float."""
-    floats = [a for a in args if hasattr(a, "dtype") and jnp.issubdtype(a.dtype, jnp.floating)]
-    dtype = jnp.result_type(*floats) if floats else jnp.result_type(float)
-    return [jnp.asarray(a, dtype=dtype) for a in args]
-
-
 def erfcx(x):
     """``erfcx(x) = exp(x^2) erfc(x)`` (Cody's three rational ranges; value only).
 
@@ -174,7 +166,7 @@ def normalised_black_otm(x, s, asymptotic: bool = True):
 
     Returns:
       ``b``, ``u = e^{x/2} - b`` and ``vega = db/ds = exp(-(h^2 + t'^2)/2) / sqrt(2 pi)``.
-      Value only: differentiate prices through ``jaxmm.black`` (exact first partials).
+      Value only: differentiate prices through ``jaxmm.pricing.black`` (exact first partials).
     """
     h = jnp.maximum(x / s, _H_FLOOR)
     t = 0.5 * s

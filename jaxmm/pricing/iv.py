@@ -22,7 +22,7 @@ Where this differs from LBR, for accuracy on float64 inputs:
 * ``x = ln(F/K)`` carries the rounding of ``F/K`` as a correction, so it is exact to an
   ulp of ``x`` also next to the money.
 * The upper segment works on the complement ``b_max - b`` computed directly as a sum of
-  positive terms, never as a difference (``jaxmm.normalised_black``).
+  positive terms, never as a difference (``jaxmm.pricing.normalised_black``).
 * ``b`` is evaluated without Jäckel's asymptotic expansion: in its region (``h < -10``)
   the erfcx form loses up to ``|h|/s`` ulps of ``b``, but the lowest segment's objective
   divides that by ``d ln b / d ln s ~ h^2`` (the accuracy grid of tests/test_iv_accuracy.py
@@ -42,7 +42,9 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtri
 
-from jaxmm.normalised_black import erfcx, float_inputs, normalised_black_otm
+from jaxmm._src.dtypes import float_inputs
+from jaxmm.pricing import black
+from jaxmm.pricing.normalised_black import erfcx, normalised_black_otm
 
 
 class IVStatus(enum.IntEnum):
@@ -382,7 +384,6 @@ def _implied_vol(price, forward, strike, t, is_call, discount):
 
 @_implied_vol.defjvp
 def _implied_vol_jvp(primals, tangents):
-    from jaxmm import black   # black re-exports this module; import late to avoid a cycle
 
     price, forward, strike, t, is_call, discount = primals
     d_price, d_forward, d_strike, d_t, _, d_discount = tangents
@@ -424,8 +425,8 @@ def implied_vol(price, forward, strike, t, is_call, discount=1.0):
     Example::
 
         >>> import jax; jax.config.update("jax_enable_x64", True)
-        >>> from jaxmm import black
-        >>> vol, status = black.implied_vol(black.price(100.0, 120.0, 0.5, 0.3, True), 100.0, 120.0, 0.5, True)
+        >>> from jaxmm.pricing import black
+        >>> vol, status = implied_vol(black.price(100.0, 120.0, 0.5, 0.3, True), 100.0, 120.0, 0.5, True)
         >>> round(float(vol), 15), int(status)
         (0.3, 0)
     """

@@ -74,7 +74,7 @@ References:
 Example::
 
     >>> import jax; jax.config.update("jax_enable_x64", True)
-    >>> from jaxmm import black
+    >>> from jaxmm.pricing import black
     >>> float(black.price(100.0, 100.0, 1.0, 0.2, True))   # ATM: F (2 N(s/2) - 1)
     7.965567455405796
     >>> float(black.price(100.0, 110.0, 1.0 / 365, 0.2, True))   # 1 day, 10% OTM: ~9 sd
@@ -89,11 +89,12 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtr
 
-from jaxmm.normalised_black import _gauss, _H_CLIP, float_inputs, normalised_black_otm
+from jaxmm._src.dtypes import float_inputs
+from jaxmm.pricing.normalised_black import _gauss, _H_CLIP, normalised_black_otm
 
 
 # ---------------------------------------------------------------------------------------
-# The normalised Black function (jaxmm.normalised_black)
+# The normalised Black function (jaxmm.pricing.normalised_black)
 
 
 def _normalised_otm(x, s):
@@ -439,5 +440,3 @@ def bs_rho(spot, strike, t, vol, is_call, rate=0.0, div_yield=0.0):
     ``-K t e^{-rt} N(-d2)`` (put)."""
     return _bs_greek((spot, strike, t, vol, rate, div_yield), is_call, 4)
 
-
-from jaxmm.iv import IVStatus, implied_vol  # noqa: E402,F401  (public here: jaxmm.black.implied_vol)

@@ -75,7 +75,7 @@ import numpy as np
 import optax
 import optimistix as optx
 
-from jaxmm import svi
+from jaxmm.surfaces import svi
 
 _RHO_MAX = 0.999
 
@@ -202,7 +202,7 @@ def data_residuals(params, d: SliceData, settings: FitSettings):
     if settings.loss == "iv":
         r = (vol - d.mid_iv) / spread
     elif settings.loss == "price":
-        from jaxmm import black
+        from jaxmm.pricing import black
 
         price = black.price(d.forward, d.strike, d.t, vol, d.is_call, d.discount)
         r = (price - d.mid_price) / (jnp.maximum(d.vega, 1e-12) * spread)
