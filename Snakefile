@@ -26,3 +26,7 @@ rule all:
     default_target: True
     input:
         rules.report.output.html,
+
+
+# Every stage job carries its computed code version (workflow/rules/common.smk).
+check_code_versions(workflow.rules)

@@ -2,8 +2,6 @@
 # daily series, metrics against buy & hold, book Greeks and seed 000's inventory rules
 # (jaxmm.backtest, jaxmm.stages.backtest).
 
-_BT_CODE = ("jaxmm/backtest", "jaxmm/stages/frames.py", "jaxmm/stats/rolling.py", "jaxmm/pricing/black.py", "jaxmm/pricing/normalised_black.py",
-            "jaxmm/stages/backtest.py", "jaxmm/io/schemas.py")
 _BT_TABLES = ["equity", "metrics", "crisis", "greeks", "breaches"]
 
 
@@ -13,10 +11,9 @@ rule backtest:
     output:
         **{name: results("backtest", f"{name}.parquet") for name in _BT_TABLES},
     params:
-        stage="jaxmm.stages.backtest:run",
+        **stage_params("jaxmm.stages.backtest:run"),
         section=config["backtest"],
         jax=jax_options(),
-        code_version=code_version(*_BT_CODE),
     log:
         logs("backtest"),
     benchmark:
@@ -35,9 +32,8 @@ rule backtest_report:
         section=report_section("backtest"),
         figures=directory(results("report", "figures", "backtest")),
     params:
-        stage="jaxmm.stages.backtest:report",
+        **stage_params("jaxmm.stages.backtest:report"),
         section=config["backtest"],
-        code_version=code_version("jaxmm/stages/backtest.py", "jaxmm/report"),
     log:
         logs("backtest_report"),
     benchmark:

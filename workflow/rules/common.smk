@@ -1,10 +1,10 @@
-# Helpers shared by the rule files: config validation, code versions, report registry.
+# Helpers shared by the .smk files: config validation, code versions, report registry.
 import glob as _glob
-import hashlib
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
+from jaxmm._src import import_graph as _import_graph
 from jaxmm.config import ConfigError, validate_config
 
 try:
@@ -28,20 +28,31 @@ def bench(name):
     return results("benchmarks", f"{name}.tsv")
 
 
-def code_version(*paths):
-    """Hash of the jaxmm sources a rule depends on: a param, so editing them reruns it.
+def stage_params(stage):
+    """``params: **stage_params("jaxmm.stages.x:run"), ...``: the stage a job runs and its
+    code version, a hash of the jaxmm sources that stage imports (found by walking its
+    import graph: jaxmm/_src/import_graph.py), the runner and workflow/scripts/stage.py.
 
-    Snakemake tracks params, not library files; every rule passes this as a param.
+    Snakemake tracks params, not library files: a changed hash reruns the job (and what
+    depends on it); an edit to a module the stage does not import reruns nothing.
     """
-    root = Path(workflow.basedir)
-    digest = hashlib.sha256()
-    for rel in paths:
-        p = root / rel
-        files = sorted(p.rglob("*.py")) if p.is_dir() else [p]
-        for f in files:
-            digest.update(str(f.relative_to(root)).encode())
-            digest.update(f.read_bytes())
-    return digest.hexdigest()[:16]
+    return {"stage": stage, "code_version": code_version(stage)}
+
+
+def code_version(stage):
+    return _import_graph.code_version(stage, workflow.basedir)
+
+
+def check_code_versions(rules):
+    """Every job that runs a stage carries that stage's computed code version (so a file
+    cannot forget it, or hand-keep one): called at the end of the Snakefile."""
+    for r in rules:
+        stage = r.params.get("stage") if hasattr(r.params, "get") else None
+        if stage is None:
+            continue
+        if r.params.get("code_version") != code_version(stage):
+            raise WorkflowError(f"{r.name}: params need **stage_params({stage!r}), which "
+                                "adds the stage's computed code_version")
 
 
 def source_files(paths):
@@ -59,11 +70,16 @@ def source_files(paths):
     return out
 
 
+def ingest_inputs(section):
+    """The files of every source of an ingest section."""
+    return [f for src in section["sources"] for f in source_files(src["paths"])]
+
+
 def jax_options(x64=True):
     return {"x64": x64, "platform": config["runtime"]["jax_platform"]}
 
 
-# A JAX rule claims the card (resources: gpu=GPU_JOB) when JAX stages run on a GPU;
+# Jobs of JAX stages claim the card (resources gpu=GPU_JOB) when they run on a GPU;
 # the gpu profile offers gpu=1, so two such jobs never share it.
 GPU_JOB = 1 if config["runtime"]["jax_platform"] in ("cuda", "gpu") else 0
 

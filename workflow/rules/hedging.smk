@@ -2,8 +2,6 @@
 # Black vs effective delta when vol moves with spot; gamma-neutral time spreads across
 # futures tenors (jaxmm.hedging, jaxmm.stages.hedging).
 
-_HEDGE_CODE = ("jaxmm/hedging", "jaxmm/_src/random_numbers.py", "jaxmm/_src/chunking.py", "jaxmm/pricing/black.py",
-               "jaxmm/pricing/normalised_black.py", "jaxmm/stages/hedging.py", "jaxmm/stages/frames.py", "jaxmm/io/schemas.py")
 _HEDGE_TABLES = ["delta_grid", "validation", "pnl_hist", "vol_path", "time_spread"]
 
 
@@ -13,10 +11,9 @@ rule hedging:
     output:
         **{name: results("hedging", f"{name}.parquet") for name in _HEDGE_TABLES},
     params:
-        stage="jaxmm.stages.hedging:run",
+        **stage_params("jaxmm.stages.hedging:run"),
         section=config["hedging"],
         jax=jax_options(),
-        code_version=code_version(*_HEDGE_CODE),
     log:
         logs("hedging"),
     benchmark:
@@ -35,8 +32,7 @@ rule hedging_report:
         section=report_section("hedging"),
         figures=directory(results("report", "figures", "hedging")),
     params:
-        stage="jaxmm.stages.hedging:report",
-        code_version=code_version("jaxmm/stages/hedging.py", "jaxmm/report"),
+        **stage_params("jaxmm.stages.hedging:report"),
     log:
         logs("hedging_report"),
     benchmark:

@@ -1,8 +1,6 @@
 # Implied vols: forwards and discount factors from put-call parity, IVs and Greeks per quote,
 # and the conversion/reversal scan (jaxmm.pricing.parity, jaxmm.pricing.iv, jaxmm.stages.implied_vols).
 
-_IV_CODE = ("jaxmm/pricing/parity.py", "jaxmm/pricing/iv.py", "jaxmm/pricing/black.py", "jaxmm/stages/implied_vols.py",
-            "jaxmm/io/schemas.py", "jaxmm/io/conventions.py")
 
 
 rule implied_vols:
@@ -14,10 +12,9 @@ rule implied_vols:
         parity_scan=results("implied_vols", "parity_scan.parquet"),
         summary=results("implied_vols", "summary.parquet"),
     params:
-        stage="jaxmm.stages.implied_vols:run",
+        **stage_params("jaxmm.stages.implied_vols:run"),
         section=config["implied_vols"],
         jax=jax_options(),
-        code_version=code_version(*_IV_CODE),
     log:
         logs("implied_vols"),
     benchmark:
@@ -39,9 +36,8 @@ rule implied_vols_report:
         section=report_section("implied_vols"),
         figures=directory(results("report", "figures", "implied_vols")),
     params:
-        stage="jaxmm.stages.implied_vols:report",
+        **stage_params("jaxmm.stages.implied_vols:report"),
         section=config["implied_vols"],
-        code_version=code_version("jaxmm/stages/implied_vols.py", "jaxmm/pricing/parity.py", "jaxmm/report"),
     log:
         logs("implied_vols_report"),
     benchmark:

@@ -1,11 +1,5 @@
 # Ingest: raw inputs -> canonical parquet tables, quarantine and summary (jaxmm.io).
 
-_INGEST_CODE = ("jaxmm/io", "jaxmm/stages/ingest.py")
-
-
-def _ingest_inputs(section):
-    return [f for src in section["sources"] for f in source_files(src["paths"])]
-
 
 for _dataset, _outputs in {
     "chains": ["chains"],
@@ -17,15 +11,14 @@ for _dataset, _outputs in {
         name:
             f"ingest_{_dataset}"
         input:
-            _ingest_inputs(config["ingest"][_dataset]),
+            ingest_inputs(config["ingest"][_dataset]),
         output:
             **{name: results("ingest", f"{name}.parquet") for name in _outputs},
             quarantine=results("ingest", f"{_dataset}_quarantine.parquet"),
             summary=results("ingest", f"{_dataset}_summary.parquet"),
         params:
-            stage=f"jaxmm.stages.ingest:run_{_dataset}",
+            **stage_params(f"jaxmm.stages.ingest:run_{_dataset}"),
             section=config["ingest"][_dataset],
-            code_version=code_version(*_INGEST_CODE),
         log:
             logs(f"ingest_{_dataset}"),
         benchmark:
@@ -49,8 +42,7 @@ rule ingest_report:
         section=report_section("ingest"),
         figures=directory(results("report", "figures", "ingest")),
     params:
-        stage="jaxmm.stages.ingest:report",
-        code_version=code_version("jaxmm/stages/ingest.py", "jaxmm/report"),
+        **stage_params("jaxmm.stages.ingest:report"),
     log:
         logs("ingest_report"),
     benchmark:

@@ -1,8 +1,6 @@
 # Market making: batched Avellaneda-Stoikov / GLFT quoting studies with the paper's table,
 # and a prediction market quoted around its call-spread fair value (jaxmm.mm, jaxmm.stages.mm).
 
-_MM_CODE = ("jaxmm/mm", "jaxmm/_src/chunking.py", "jaxmm/stages/frames.py", "jaxmm/pricing/black.py",
-            "jaxmm/pricing/normalised_black.py", "jaxmm/stages/mm.py", "jaxmm/io/schemas.py")
 _MM_TABLES = ["as_summary", "as_paper_table", "as_sample_path", "as_pnl_hist", "fv_series", "fv_deltas",
               "fv_hedging", "fv_sample_path"]
 
@@ -13,10 +11,9 @@ rule mm:
     output:
         **{name: results("mm", f"{name}.parquet") for name in _MM_TABLES},
     params:
-        stage="jaxmm.stages.mm:run",
+        **stage_params("jaxmm.stages.mm:run"),
         section=config["mm"],
         jax=jax_options(),
-        code_version=code_version(*_MM_CODE),
     log:
         logs("mm"),
     benchmark:
@@ -35,8 +32,7 @@ rule mm_report:
         section=report_section("mm"),
         figures=directory(results("report", "figures", "mm")),
     params:
-        stage="jaxmm.stages.mm:report",
-        code_version=code_version("jaxmm/stages/mm.py", "jaxmm/report"),
+        **stage_params("jaxmm.stages.mm:report"),
     log:
         logs("mm_report"),
     benchmark:

@@ -7,10 +7,9 @@ rule report:
     output:
         html=results("report", "index.html"),
     params:
-        stage="jaxmm.stages.report:run",
+        **stage_params("jaxmm.stages.report:run"),
         title=config["report"]["title"],
         config_used=config,
-        code_version=code_version("jaxmm/report", "jaxmm/stages/report.py"),
     log:
         logs("report"),
     benchmark:

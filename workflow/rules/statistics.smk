@@ -1,8 +1,6 @@
 # Statistics: hedge ratio h and h2 between futures tenors, tenor-weighted portfolio risk,
 # vol beta, effective deltas, event vol, IV vs RV, ETF premia (jaxmm.stats, jaxmm.stages.statistics).
 
-_STATS_CODE = ("jaxmm/stats", "jaxmm/stages/frames.py", "jaxmm/pricing/black.py", "jaxmm/pricing/normalised_black.py", "jaxmm/stages/statistics.py",
-               "jaxmm/io/schemas.py", "jaxmm/io/tabular.py")
 _STATS = config["statistics"]
 _STATS_TABLES = ["hedge_ratios", "hedge_summary", "portfolio_risk", "vol_beta", "effective_deltas",
                  "event_vol", "vol_premium", "etf_premium"]
@@ -19,10 +17,9 @@ rule statistics:
     output:
         **{name: results("statistics", f"{name}.parquet") for name in _STATS_TABLES},
     params:
-        stage="jaxmm.stages.statistics:run",
+        **stage_params("jaxmm.stages.statistics:run"),
         section=_STATS,
         jax=jax_options(),
-        code_version=code_version(*_STATS_CODE),
     log:
         logs("statistics"),
     benchmark:
@@ -41,8 +38,7 @@ rule statistics_report:
         section=report_section("statistics"),
         figures=directory(results("report", "figures", "statistics")),
     params:
-        stage="jaxmm.stages.statistics:report",
-        code_version=code_version("jaxmm/stages/statistics.py", "jaxmm/report"),
+        **stage_params("jaxmm.stages.statistics:report"),
     log:
         logs("statistics_report"),
     benchmark:

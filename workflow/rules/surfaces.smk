@@ -1,8 +1,6 @@
 # Surfaces: raw SVI per expiry and SSVI per snapshot fitted to the implied vols, arbitrage
 # checks, and a fair value for every option (jaxmm.surfaces.svi, jaxmm.surfaces.fit, jaxmm.stages.surfaces).
 
-_SURFACES_CODE = ("jaxmm/surfaces/svi.py", "jaxmm/surfaces/fit.py", "jaxmm/pricing/black.py", "jaxmm/stages/surfaces.py",
-                  "jaxmm/io/schemas.py")
 
 
 rule surfaces:
@@ -15,10 +13,9 @@ rule surfaces:
         fair_values=results("surfaces", "fair_values.parquet"),
         rich_cheap=results("surfaces", "rich_cheap.parquet"),
     params:
-        stage="jaxmm.stages.surfaces:run",
+        **stage_params("jaxmm.stages.surfaces:run"),
         section=config["surfaces"],
         jax=jax_options(),
-        code_version=code_version(*_SURFACES_CODE),
     log:
         logs("surfaces"),
     benchmark:
@@ -40,8 +37,7 @@ rule surfaces_report:
         section=report_section("surfaces"),
         figures=directory(results("report", "figures", "surfaces")),
     params:
-        stage="jaxmm.stages.surfaces:report",
-        code_version=code_version("jaxmm/stages/surfaces.py", "jaxmm/surfaces/svi.py", "jaxmm/report"),
+        **stage_params("jaxmm.stages.surfaces:report"),
     log:
         logs("surfaces_report"),
     benchmark:

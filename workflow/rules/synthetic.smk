@@ -11,10 +11,9 @@ rule synthetic:
         prediction=results("synthetic", "daily", "prediction.csv"),
         truth=directory(results("synthetic", "truth")),
     params:
-        stage="jaxmm.stages.synthetic:run",
+        **stage_params("jaxmm.stages.synthetic:run"),
         section=config["synthetic"],
         jax=jax_options(),
-        code_version=code_version("jaxmm/synthetic", "jaxmm/pricing/black.py", "jaxmm/io/conventions.py", "jaxmm/stages/synthetic.py"),
     log:
         logs("synthetic"),
     benchmark:
@@ -31,9 +30,8 @@ rule package_data:
         **{name: results("package_data", f"{name}.csv") for name in config["package_data"]["series"]},
         licences=results("package_data", "LICENCES.md"),
     params:
-        stage="jaxmm.stages.package_data:run",
+        **stage_params("jaxmm.stages.package_data:run"),
         section=config["package_data"],
-        code_version=code_version("jaxmm/stages/package_data.py"),
     log:
         logs("package_data"),
     benchmark:
