@@ -197,6 +197,11 @@ def _imports(root: str, module: str, nodes, package: str) -> set[str]:
     return {m for m in found if _module_path(root, m) is not None}
 
 
+@functools.lru_cache(maxsize=None)
+def _module_imports(root: str, module: str, mtime_ns: int, package: str) -> frozenset[str]:
+    return frozenset(_imports(root, module, _tree(root, module).body, package))
+
+
 def _entry_nodes(tree: ast.Module, function: str) -> list[ast.AST]:
     """Module-level code plus ``function`` and the top-level defs it names, transitively."""
     defs = {node.name: node for node in tree.body
@@ -228,9 +233,9 @@ def imported_modules(entry: str, root: Path | str | None = None, package: str = 
     todo: list[tuple[str, list | None]] = [(module, nodes)]
     while todo:
         mod, body = todo.pop()
-        if body is None:
-            body = _tree(root, mod).body
-        for dep in _imports(root, mod, body, package) | {mod}:
+        deps = (_module_imports(root, mod, _module_path(root, mod).stat().st_mtime_ns, package)
+                if body is None else _imports(root, mod, body, package))
+        for dep in deps | {mod}:
             for name in _with_parents(dep):
                 if name not in seen and _module_path(root, name) is not None:
                     seen.add(name)
