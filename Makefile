@@ -1,11 +1,12 @@
-# Two entry points: `make run` (full pipeline on the embedded data) and `make test`.
+# Two entry points: `make run` (full pipeline on the embedded data) and `make test`
+# (every test tier; `make test-fast` for the quick ones).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 CORES  ?= all
 CONFIG ?= config.yaml
 
-.PHONY: run test install lock bench clean dry-run
+.PHONY: run test test-fast install lock bench clean dry-run
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,10 @@ dry-run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The library tests without the slow, e2e, realdata and gpu tiers (docs/development.md).
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not e2e and not realdata and not gpu"
 
 bench: install
 	$(BIN)/python -m bench

@@ -35,3 +35,52 @@ def real_data() -> Path:
     if not (path / "spx_20251001").is_dir():
         pytest.skip(f"JAXMM_REAL_DATA={value} has no spx_20251001/ folder")
     return path
+
+
+# ---------------------------------------------------------------------------------------
+# Test tiers (docs/development.md). Markers are assigned here, centrally, not in the files:
+#   e2e       runs Snakemake on the pipeline (files in _E2E_FILES)
+#   realdata  reads the chains in JAXMM_REAL_DATA (uses the real_data fixture, or marked)
+#   gpu       needs a GPU (uses the gpu fixture)
+#   slow      over ~2 s on the 2-core CI machine, XLA compiles included: every e2e test,
+#             and the tests listed in _SLOW (measured with --durations; re-measure and
+#             edit the list when a test gets slow, see docs/development.md)
+# `make test` runs every tier; `make test-fast` deselects slow, e2e, realdata and gpu.
+# ---------------------------------------------------------------------------------------
+
+_E2E_FILES = {"test_pipeline_e2e.py", "test_workflow_reruns.py"}
+
+# file -> test function names (parametrisations included), or "*" for the whole file.
+_SLOW: dict[str, set[str] | str] = {}
+
+
+def _is_slow(item) -> bool:
+    entry = _SLOW.get(item.path.name)
+    if entry is None:
+        return False
+    return entry == "*" or getattr(item, "originalname", item.name) in entry
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if item.path.name in _E2E_FILES:
+            item.add_marker(pytest.mark.e2e)
+        if "real_data" in fixtures:
+            item.add_marker(pytest.mark.realdata)
+        if "gpu" in fixtures:
+            item.add_marker(pytest.mark.gpu)
+        if item.get_closest_marker("e2e") or _is_slow(item):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def gpu():
+    """A JAX GPU device; skip where there is none (the tests run on the CPU by default)."""
+    try:
+        devices = jax.devices("gpu")
+    except RuntimeError:
+        devices = []
+    if not devices:
+        pytest.skip("no GPU visible to JAX (JAX_PLATFORMS=cpu by default in the tests)")
+    return devices[0]
