@@ -7,13 +7,15 @@ import pandas as pd
 import pyarrow as pa
 
 
-def daily_series(daily: pd.DataFrame, spec: dict, key: str) -> pd.DataFrame:
-    """(date, value) rows of ``spec`` = ``{source, field}``, sorted by date; a config error
-    naming ``key`` and the series that are present when it is not there."""
-    d = daily[(daily["source"] == spec["source"]) & (daily["field"] == spec["field"])]
+def daily_series(daily: pd.DataFrame, spec, key: str) -> pd.DataFrame:
+    """(date, value) rows of ``spec`` = ``{source, field}`` (a mapping or settings with those
+    attributes), sorted by date; a config error naming ``key`` and the series that are
+    present when it is not there."""
+    source, field = (spec["source"], spec["field"]) if isinstance(spec, dict) else (spec.source, spec.field)
+    d = daily[(daily["source"] == source) & (daily["field"] == field)]
     if d.empty:
         have = sorted(set(daily["source"] + ":" + daily["field"]))
-        raise ValueError(f"config error at {key}: no daily series {spec['source']}:{spec['field']} in "
+        raise ValueError(f"config error at {key}: no daily series {source}:{field} in "
                          f"results/ingest/daily.parquet (present: {', '.join(have) or 'none'})")
     return d[["date", "value"]].sort_values("date")
 

@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 
 from jaxmm.pricing import parity
 from jaxmm.io import schemas
+from jaxmm.settings import ImpliedVolsSettings
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +56,23 @@ class QuoteStatus:
 
 # --------------------------------------------------------------------------- settings
 
-def parity_settings(section: dict) -> parity.ParitySettings:
-    return parity.ParitySettings(**section.get("parity", {}))   # keys checked by the config schema
+def parity_settings(section: ImpliedVolsSettings | dict | None) -> parity.ParitySettings:
+    p = ImpliedVolsSettings.of(section).parity
+    return parity.ParitySettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in p.items()})
 
 
-def rate_curve(section: dict) -> parity.RateCurve | None:
+def rate_curve(section: ImpliedVolsSettings | dict) -> parity.RateCurve | None:
     """The configured zero-rate curve (``implied_vols.rates``: a number or {tenor_years: rate};
     None when not configured)."""
-    rates = section.get("rates")
+    rates = ImpliedVolsSettings.of(section).rates
     return None if rates is None else parity.RateCurve.from_config(rates)
 
 
-def year_fractions(slices: pd.DataFrame, section: dict) -> np.ndarray:
+def year_fractions(slices: pd.DataFrame, section: ImpliedVolsSettings | dict) -> np.ndarray:
     """Years to expiry of each slice by the section's day count (module doc): ``act365``
     from ``quote_time`` to ``settlement_time``; ``business252`` from the sessions of the
     slice's ``calendar`` in (quote_date, expiry]."""
-    if section.get("day_count", "act365") == "business252":
+    if ImpliedVolsSettings.of(section).day_count == "business252":
         from jaxmm.io.conventions import sessions_between
 
         start = pd.to_datetime(slices["quote_date"]).to_numpy("datetime64[D]")
@@ -127,7 +129,7 @@ def _pairs_table(chains: pd.DataFrame, slice_id: np.ndarray) -> pd.DataFrame:
     return calls.merge(puts, on=["slice_id", "strike"], how="inner").sort_values(["slice_id", "strike"])
 
 
-def slice_forwards(chains: pd.DataFrame, section: dict) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+def slice_forwards(chains: pd.DataFrame, section: ImpliedVolsSettings | dict) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     """Forwards table (one row per slice), each quote's slice index, and the pairs table."""
     groups = chains.groupby(SLICE_KEYS, sort=True)
     slice_id = groups.ngroup().to_numpy()
@@ -277,12 +279,13 @@ def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
-def compute(chains: pd.DataFrame, section: dict) -> dict[str, pd.DataFrame]:
+def compute(chains: pd.DataFrame, section: ImpliedVolsSettings | dict) -> dict[str, pd.DataFrame]:
     """The stage's four tables from a chains table (as ``results/ingest/chains.parquet``)."""
-    slices, slice_id, pairs_table = slice_forwards(chains, section)
+    s = ImpliedVolsSettings.of(section)
+    slices, slice_id, pairs_table = slice_forwards(chains, s)
     quotes = quote_vols(chains, slices, slice_id)
     add_atm_vols(slices, quotes, slice_id)
-    scan = parity_scan(pairs_table, slices, float(section.get("scan", {}).get("min_edge", 0.0)))
+    scan = parity_scan(pairs_table, slices, float(s.scan.min_edge))
     if len(quotes) != len(chains):
         raise RuntimeError(f"implied_vols: rows not conserved: {len(chains)} quotes in, {len(quotes)} out")
     return {"forwards": slices, "quotes": quotes, "parity_scan": scan, "summary": summarise(quotes, slices, scan)}
@@ -316,7 +319,7 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
     quotes = pd.read_parquet(inputs["quotes"])
     scan = pd.read_parquet(inputs["parity_scan"])
     summary = pd.read_parquet(inputs["summary"])
-    settings = parity_settings(params.get("section", {}))
+    settings = parity_settings(params.get("section"))
     low, high = settings.rate_band
     sec.text("Forward F and discount factor D per expiry from put-call parity C - P = D (F - K): a Huber-robust "
              "regression of call-minus-put mids on the strike near the money, weighted by the combined bid-ask "

@@ -18,12 +18,9 @@ import pyarrow.parquet as pq
 from jaxmm.io import schemas
 from jaxmm.io.common import ReadResult
 from jaxmm.io.errors import Quarantine
+from jaxmm.settings import ChainSource, ChainsSettings, DailySettings, FuturesSettings
 
 log = logging.getLogger(__name__)
-
-# Sessions for the futures roll: US futures follow the NYSE holidays closely enough for a
-# roll counted in days (a source may name its own calendar, e.g. CMES, or null: Mon-Fri).
-DEFAULT_FUTURES_CALENDAR = "XNYS"
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
@@ -60,45 +57,50 @@ def _write_outputs(dataset: str, results: list[ReadResult], tables: dict[str, pa
     log.info("ingest %s: %d rows in, %d kept, %d quarantined %s", dataset, rows_in, kept, n_quarantined, by_reason)
 
 
-def read_chain_source(src: dict, section: dict, where: str) -> ReadResult:
+def read_chain_source(src: dict, chains: ChainsSettings | dict, where: str) -> ReadResult:
     """Read one chain source (an ``ingest.chains.sources[]`` entry), then give its quotes
     their as-of and settlement times (``jaxmm.io.conventions.apply``: expired expiries are
-    quarantined there). ``where`` names the source's config key in errors."""
+    quarantined there). ``chains`` is the ``ingest.chains`` section (its ``timezone``; a dict
+    may leave out ``sources``). ``where`` names the source's config key in errors."""
     from jaxmm.io import conventions
     from jaxmm.io.chains import read_chains
 
-    read = read_chains(src["paths"], src["format"], src["name"],
-                       timezone=src.get("timezone", section.get("timezone", "America/New_York")),
-                       root=src.get("root"), snapshot_time=src.get("snapshot_time"))
+    if isinstance(chains, dict):
+        chains = ChainsSettings.of({"sources": [src], **chains})
+    source = ChainSource.of(src)
+    read = read_chains(list(source.paths), source.format, source.name,
+                       timezone=source.timezone or chains.timezone,
+                       root=source.root, snapshot_time=source.snapshot_time)
+    # conventions read the entry itself: an absent key (the venue's default) and null differ
     return conventions.apply(read, src, where)
 
 
 def run_chains(inputs: dict, outputs: dict, params: dict) -> None:
     """Read each chain source into chains.parquet (see :func:`read_chain_source`)."""
     section = params["section"]
-    results = [read_chain_source(src, section, f"ingest.chains.sources[{i}]")
+    chains = ChainsSettings.of(section)
+    results = [read_chain_source(src, chains, f"ingest.chains.sources[{i}]")
                for i, src in enumerate(section["sources"])]
-    chains = _concat([r.table for r in results], schemas.CHAINS)
-    _write_outputs("chains", results, {"chains": chains}, chains.num_rows, outputs)
+    table = _concat([r.table for r in results], schemas.CHAINS)
+    _write_outputs("chains", results, {"chains": table}, table.num_rows, outputs)
 
 
 def run_futures(inputs: dict, outputs: dict, params: dict) -> None:
     from jaxmm.io.conventions import checked_calendar
     from jaxmm.io.futures import continuous_tenors, read_settlements, read_wide_curve
 
-    section = params["section"]
+    s = FuturesSettings.of(params["section"])
     results, contracts, tenors = [], [], []
     kept_rows = 0
-    for i, src in enumerate(section["sources"]):
-        if src["format"] == "settlements":
-            calendar = checked_calendar(src.get("calendar", DEFAULT_FUTURES_CALENDAR),
-                                        f"ingest.futures.sources[{i}].calendar")
-            r = read_settlements(src["paths"], src["name"])
+    for i, src in enumerate(s.sources):
+        if src.format == "settlements":
+            calendar = checked_calendar(src.calendar, f"ingest.futures.sources[{i}].calendar")
+            r = read_settlements(list(src.paths), src.name)
             contracts.append(r.table)
-            tenors.append(continuous_tenors(r.table, section["n_tenors"], section["roll_business_days"], calendar))
+            tenors.append(continuous_tenors(r.table, s.n_tenors, s.roll_business_days, calendar))
             kept_rows += r.table.num_rows
         else:  # a wide curve has no contracts: its kept records are its dates
-            r = read_wide_curve(src["paths"], src["name"])
+            r = read_wide_curve(list(src.paths), src.name)
             tenors.append(r.table)
             kept_rows += len(set(r.table.column("date").to_pylist()))
         results.append(r)
@@ -110,10 +112,11 @@ def run_futures(inputs: dict, outputs: dict, params: dict) -> None:
 def run_daily(inputs: dict, outputs: dict, params: dict) -> None:
     from jaxmm.io.daily import read_daily
 
-    results = [read_daily(src["paths"], src["name"],
-                          date_column=src.get("date_column", "date"), columns=src.get("columns"),
-                          positive=src.get("positive"))
-               for src in params["section"]["sources"]]
+    s = DailySettings.of(params["section"])
+    results = [read_daily(list(src.paths), src.name, date_column=src.date_column,
+                          columns=None if src.columns is None else list(src.columns),
+                          positive=None if src.positive is None else list(src.positive))
+               for src in s.sources]
     daily = _concat([r.table for r in results], schemas.DAILY)
     _write_outputs("daily", results, {"daily": daily}, daily.num_rows, outputs)
 

@@ -39,6 +39,8 @@ import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
 from jaxmm.io.errors import InputFileError
+from jaxmm.settings import (EffectiveDeltasSettings, EtfSettings, EventVolSettings, HedgeSettings,
+                            StatisticsSettings, VolBetaSettings, VolPremiumSettings, VolSeries)
 from jaxmm.stages.frames import daily_series, to_table
 
 log = logging.getLogger(__name__)
@@ -93,8 +95,8 @@ def _window_count(valid: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
-def _min_periods(section: dict, window: int, key: str) -> int:
-    mp = section.get("min_periods")
+def _min_periods(section, window: int, key: str) -> int:
+    mp = section.min_periods
     if mp is None:
         return window
     if not 1 <= mp <= window:
@@ -114,11 +116,15 @@ def option_days(tenor, days, basis_days: float):
     return days if days is not None else float(round(tenor * basis_days / 12.0))
 
 
-def _hedge_pairs(section: dict, extra: list[tuple[int, int]]) -> pd.DataFrame:
-    pairs = [(p["front"], p["back"], p.get("front_days"), p.get("back_days")) for p in section["pairs"]]
+def _days_per_year(section: HedgeSettings) -> float:
+    return float(section.days_per_year or _DAYS_PER_YEAR[section.day_basis])
+
+
+def _hedge_pairs(section: HedgeSettings, extra: list[tuple[int, int]]) -> pd.DataFrame:
+    pairs = [(p.front, p.back, p.front_days, p.back_days) for p in section.pairs]
     known = {(f, b) for f, b, _, _ in pairs}
     pairs += [(f, b, None, None) for f, b in extra if (f, b) not in known]
-    basis = float(section.get("days_per_year") or _DAYS_PER_YEAR[section.get("day_basis", "calendar")])
+    basis = _days_per_year(section)
     out = pd.DataFrame(pairs, columns=["front_tenor", "back_tenor", "front_days", "back_days"])
     out["front_days"] = [option_days(f, d, basis) for f, d in zip(out["front_tenor"], out["front_days"])]
     out["back_days"] = [option_days(b, d, basis) for b, d in zip(out["back_tenor"], out["back_days"])]
@@ -126,15 +132,17 @@ def _hedge_pairs(section: dict, extra: list[tuple[int, int]]) -> pd.DataFrame:
     return out
 
 
-def hedge_ratios(tenors: pd.DataFrame, section: dict, extra_pairs: list[tuple[int, int]] = ()) -> pd.DataFrame:
+def hedge_ratios(tenors: pd.DataFrame, section: HedgeSettings | dict,
+                 extra_pairs: list[tuple[int, int]] = ()) -> pd.DataFrame:
     """The hedge_ratios table: every (source, pair) in one ``tenor_hedge_ratio`` call."""
     from jaxmm.stats import tenors as lib
 
-    window = int(section.get("window", 20))
+    section = HedgeSettings.of(section)
+    window = int(section.window)
     mp = _min_periods(section, window, "statistics.hedge")
     pairs = _hedge_pairs(section, list(extra_pairs))
-    if section.get("sources"):
-        tenors = tenors[tenors["source"].isin(section["sources"])]
+    if section.sources:
+        tenors = tenors[tenors["source"].isin(list(section.sources))]
     needed = np.unique(pairs[["front_tenor", "back_tenor"]].to_numpy())
     t = tenors[tenors["tenor"].isin(needed)]
     if t.empty:
@@ -161,7 +169,7 @@ def hedge_ratios(tenors: pd.DataFrame, section: dict, extra_pairs: list[tuple[in
     fk = np.searchsorted(needed, pairs["front_tenor"].to_numpy())[g_pair]
     bk = np.searchsorted(needed, pairs["back_tenor"].to_numpy())[g_pair]
     pf, pb, rf, rb = settle[g_src, fk], settle[g_src, bk], ret[g_src, fk], ret[g_src, bk]
-    res = lib.tenor_hedge_ratio(rf, rb, pf, pb, window, float(section.get("annualisation", 252.0)), mp)
+    res = lib.tenor_hedge_ratio(rf, rb, pf, pb, window, float(section.annualisation), mp)
     hr = res.hedge
     t_front = pairs["front_t"].to_numpy()[g_pair][:, None]
     t_back = pairs["back_t"].to_numpy()[g_pair][:, None]
@@ -306,7 +314,7 @@ def read_positions(path: str | Path) -> pd.DataFrame:
     return book
 
 
-def portfolio_risk(book: pd.DataFrame, hedge: pd.DataFrame, tenors: pd.DataFrame, section: dict,
+def portfolio_risk(book: pd.DataFrame, hedge: pd.DataFrame, tenors: pd.DataFrame, section: HedgeSettings | dict,
                    source: str | None) -> pd.DataFrame:
     """Per-tenor and total raw / front-equivalent Greeks of the book on its valuation date:
     the latest date where every (M1, tenor) pair the book needs has status ok."""
@@ -351,7 +359,7 @@ def portfolio_risk(book: pd.DataFrame, hedge: pd.DataFrame, tenors: pd.DataFrame
     per_tenor["h_source"] = np.where(override.notna(), "positions_file",
                                      np.where(book_tenors == 1, "front", "hedge_ratios"))
 
-    basis = float(section.get("days_per_year") or _DAYS_PER_YEAR[section.get("day_basis", "calendar")])
+    basis = _days_per_year(HedgeSettings.of(section))
     k_idx = np.searchsorted(book_tenors, book["tenor"].to_numpy())
     forward = np.where(book["price"].notna(), book["price"], per_tenor["price"].to_numpy()[k_idx])
     strike = np.where(book["strike"].notna(), book["strike"], forward)       # empty strike: 'atm'
@@ -377,34 +385,36 @@ def portfolio_risk(book: pd.DataFrame, hedge: pd.DataFrame, tenors: pd.DataFrame
 
 # --------------------------------------------------------------------------- vol beta, vol premium
 
-def _vol_frame(daily: pd.DataFrame, series: list[dict]) -> pd.DataFrame:
+def _vol_frame(daily: pd.DataFrame, series) -> pd.DataFrame:
     """Long (series, date, spot, vol) of every configured vol series, vol as a decimal;
     dates where both are present."""
     frames = []
     for i, s in enumerate(series):
         key = f"statistics.vol_series[{i}]"
-        spot = daily_series(daily, s["spot"], key + ".spot").rename(columns={"value": "spot"})
-        vol = daily_series(daily, s["vol"], key + ".vol").rename(columns={"value": "vol"})
-        if s.get("vol_unit", "points") == "points":
+        s = VolSeries.of(s)
+        spot = daily_series(daily, s.spot, key + ".spot").rename(columns={"value": "spot"})
+        vol = daily_series(daily, s.vol, key + ".vol").rename(columns={"value": "vol"})
+        if s.vol_unit == "points":
             vol["vol"] = vol["vol"] / 100.0
-        frames.append(spot.merge(vol, on="date").assign(series=s["name"]))
+        frames.append(spot.merge(vol, on="date").assign(series=s.name))
     if not frames:
         return pd.DataFrame(columns=["series", "date", "spot", "vol"])
     return pd.concat(frames, ignore_index=True)
 
 
-def vol_beta(frame: pd.DataFrame, section: dict) -> pd.DataFrame:
+def vol_beta(frame: pd.DataFrame, section: VolBetaSettings | dict) -> pd.DataFrame:
     """Rolling vol beta of every vol series in one ``vol_beta`` call."""
     from jaxmm.stats.rolling import log_returns
     from jaxmm.stats.vol_path import vol_beta as lib_vol_beta
 
-    window = int(section.get("window", 60))
+    section = VolBetaSettings.of(section)
+    window = int(section.window)
     mp = _min_periods(section, window, "statistics.vol_beta")
     if frame.empty:
         return pd.DataFrame(columns=schemas.STAT_VOL_BETA.names)
     frame, a = _stack(frame, "series", ["spot", "vol"])
     r = _j(log_returns(a["spot"]))
-    if section.get("changes", "log") == "log":
+    if section.changes == "log":
         dvol = _j(log_returns(a["vol"]))
     else:   # vol points
         dvol = np.concatenate([np.full((len(r), 1), np.nan), 100.0 * np.diff(a["vol"], axis=-1)], axis=-1)
@@ -434,7 +444,7 @@ def chain_atm_vols(forwards: pd.DataFrame, svi_params: pd.DataFrame | None, use_
     return f
 
 
-def vol_premium(frame: pd.DataFrame, forwards: pd.DataFrame, daily: pd.DataFrame, section: dict,
+def vol_premium(frame: pd.DataFrame, forwards: pd.DataFrame, daily: pd.DataFrame, section: VolPremiumSettings | dict,
                 svi_params: pd.DataFrame | None = None) -> pd.DataFrame:
     """Implied minus trailing realised vol: vol indices through time, and each configured
     chain's ATM vol per expiry (``chain_atm_vols``) against its spot series' realised vol
@@ -442,11 +452,12 @@ def vol_premium(frame: pd.DataFrame, forwards: pd.DataFrame, daily: pd.DataFrame
     from jaxmm.stats.premia import forward_vol_risk_premium, vol_risk_premium
     from jaxmm.stats.rolling import log_returns, realised_vol
 
-    window = int(section.get("window", 21))
+    section = VolPremiumSettings.of(section)
+    window = int(section.window)
     mp = _min_periods(section, window, "statistics.vol_premium")
-    ann = float(section.get("annualisation", 252.0))
-    chains = section.get("chains", [])
-    spots = [daily_series(daily, c["spot"], f"statistics.vol_premium.chains[{i}].spot")
+    ann = float(section.annualisation)
+    chains = section.chains
+    spots = [daily_series(daily, c.spot, f"statistics.vol_premium.chains[{i}].spot")
              .rename(columns={"value": "spot"}).assign(series=f"chain:{i}") for i, c in enumerate(chains)]
     # Index series (IV = the vol index) and chain spot series (IV from the chain): one stack.
     both = pd.concat([frame.assign(kind="index")] + [s.assign(kind="chain_spot", vol=np.nan) for s in spots],
@@ -468,17 +479,17 @@ def vol_premium(frame: pd.DataFrame, forwards: pd.DataFrame, daily: pd.DataFrame
                          "premium": idx["premium"], "premium_forward": idx["premium_forward"],
                          "n_returns": idx["n_returns"]})]
     spot_rows = both[both["kind"] == "chain_spot"]
-    atm = chain_atm_vols(forwards, svi_params, section.get("atm_iv", "svi") == "svi")
+    atm = chain_atm_vols(forwards, svi_params, section.atm_iv == "svi")
     for i, c in enumerate(chains):   # a handful of configured chains; the rows are vectorised
-        f = atm[atm["source"] == c["chain_source"]].sort_values("quote_date")
+        f = atm[atm["source"] == c.chain_source].sort_values("quote_date")
         if f.empty:
             raise ValueError(f"config error at statistics.vol_premium.chains[{i}].chain_source: no chain source "
-                             f"{c['chain_source']!r} in results/implied_vols/forwards.parquet")
+                             f"{c.chain_source!r} in results/implied_vols/forwards.parquet")
         s = spot_rows[spot_rows["series"] == f"chain:{i}"].sort_values("date")
         m = pd.merge_asof(f.assign(qd=pd.to_datetime(f["quote_date"])),
                           s[["date", "realised_vol", "n_returns"]].assign(sd=pd.to_datetime(s["date"])),
                           left_on="qd", right_on="sd", direction="backward", tolerance=SPOT_TOLERANCE)
-        out.append(pd.DataFrame({"series": c["chain_source"], "kind": "chain_atm", "date": m["quote_date"],
+        out.append(pd.DataFrame({"series": c.chain_source, "kind": "chain_atm", "date": m["quote_date"],
                                  "expiry": m["expiry"], "root": m["root"], "t": m["t"], "implied_vol": m["atm_vol"],
                                  "iv_source": m["iv_source"], "realised_vol": m["realised_vol"],
                                  "premium": m["atm_vol"] - m["realised_vol"],
@@ -494,13 +505,13 @@ def vol_premium(frame: pd.DataFrame, forwards: pd.DataFrame, daily: pd.DataFrame
 
 # --------------------------------------------------------------------------- effective deltas
 
-def effective_deltas(quotes: pd.DataFrame, section: dict) -> pd.DataFrame:
+def effective_deltas(quotes: pd.DataFrame, section: EffectiveDeltasSettings | dict) -> pd.DataFrame:
     """Naive vs vol-path delta of every quote with a mid IV, for every slope: one call."""
     import jax.numpy as jnp
 
     from jaxmm.stats.vol_path import effective_delta, vol_path
 
-    slopes = np.asarray(section.get("slopes", [-3.0, -1.5, 0.0]), float)
+    slopes = np.asarray(EffectiveDeltasSettings.of(section).slopes, float)
     q = quotes[quotes["quote_status"] == "ok"].reset_index(drop=True)
     if q.empty:
         return pd.DataFrame(columns=schemas.STAT_EFFECTIVE_DELTAS.names)
@@ -522,24 +533,25 @@ def effective_deltas(quotes: pd.DataFrame, section: dict) -> pd.DataFrame:
 EVENT_INPUTS = ["term_vol", "dte", "p", "event_vol", "daily_vol"]
 
 
-def event_vol(section: dict) -> pd.DataFrame:
+def event_vol(section: EventVolSettings | dict) -> pd.DataFrame:
     """Each configured example solved for its one unknown (all five solutions computed at
     once on arrays; each row keeps the one it asked for)."""
     from jaxmm.stats import event_vol as ev
 
-    examples = section.get("examples", [])
-    n_days = float(section.get("days_per_year", 252.0))
+    section = EventVolSettings.of(section)
+    examples = section.examples
+    n_days = float(section.days_per_year)
     if not examples:
         return pd.DataFrame(columns=schemas.STAT_EVENT_VOL.names)
-    given = pd.DataFrame([{k: e.get(k) for k in EVENT_INPUTS + ["event_move"]} for e in examples], dtype=float)
+    given = pd.DataFrame([{k: getattr(e, k) for k in EVENT_INPUTS + ["event_move"]} for e in examples], dtype=float)
     unknown = []
     for i, e in enumerate(examples):
-        if e.get("event_vol") is not None and e.get("event_move") is not None:
+        if e.event_vol is not None and e.event_move is not None:
             raise ValueError(f"config error at statistics.event_vol.examples[{i}]: give event_vol or event_move, "
                              "not both")
-        missing = [k for k in EVENT_INPUTS if e.get(k) is None and not (k == "event_vol" and e.get("event_move"))]
+        missing = [k for k in EVENT_INPUTS if getattr(e, k) is None and not (k == "event_vol" and e.event_move)]
         if len(missing) != 1:
-            raise ValueError(f"config error at statistics.event_vol.examples[{i}] ({e['name']}): give all but one "
+            raise ValueError(f"config error at statistics.event_vol.examples[{i}] ({e.name}): give all but one "
                              f"of {', '.join(EVENT_INPUTS)} (event_vol or event_move); missing: "
                              f"{', '.join(missing) or 'none'}")
         unknown.append(missing[0])
@@ -552,7 +564,7 @@ def event_vol(section: dict) -> pd.DataFrame:
               "p": ev.solve_event_days(a["term_vol"], a["dte"], a["event_vol"], a["daily_vol"]),
               "event_vol": ev.solve_event_vol(a["term_vol"], a["dte"], a["p"], a["daily_vol"]),
               "daily_vol": ev.solve_daily_vol(a["term_vol"], a["dte"], a["p"], a["event_vol"])}
-    out = pd.DataFrame({"name": [e["name"] for e in examples], "solved_for": unknown})
+    out = pd.DataFrame({"name": [e.name for e in examples], "solved_for": unknown})
     which = np.array(unknown)
     for k in EVENT_INPUTS:
         out[k] = np.where(which == k, _j(solved[k]), a[k])
@@ -565,23 +577,24 @@ def event_vol(section: dict) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- ETF premium
 
-def etf_premium(daily: pd.DataFrame, section: dict) -> pd.DataFrame:
+def etf_premium(daily: pd.DataFrame, section: EtfSettings | dict) -> pd.DataFrame:
     """Premium/discount and z-score of every fund (one call each), and each configured
     spread of two funds on their common dates (one ``cross_etf_spread`` call)."""
     from jaxmm.stats.premia import cross_etf_spread, etf_premium as lib_premium, rolling_zscore
 
-    window = int(section.get("window", 60))
+    section = EtfSettings.of(section)
+    window = int(section.window)
     mp = _min_periods(section, window, "statistics.etf")
-    funds = section.get("funds", [])
+    funds = section.funds
     if not funds:
         return pd.DataFrame(columns=schemas.STAT_ETF_PREMIUM.names)
     frames = []
     for i, f in enumerate(funds):
         key = f"statistics.etf.funds[{i}]"
-        price = daily_series(daily, {"source": f["source"], "field": f["price"]}, key + ".price")
-        nav = daily_series(daily, {"source": f["source"], "field": f["nav"]}, key + ".nav")
+        price = daily_series(daily, {"source": f.source, "field": f.price}, key + ".price")
+        nav = daily_series(daily, {"source": f.source, "field": f.nav}, key + ".nav")
         frames.append(price.rename(columns={"value": "price"}).merge(nav.rename(columns={"value": "nav"}), on="date")
-                      .assign(series=f["name"]))
+                      .assign(series=f.name))
     fr, a = _stack(pd.concat(frames, ignore_index=True), "series", ["price", "nav"])
     prem = _j(lib_premium(a["price"], a["nav"]))
     z = _j(rolling_zscore(prem, window, mp))
@@ -589,8 +602,8 @@ def etf_premium(daily: pd.DataFrame, section: dict) -> pd.DataFrame:
     fr = fr.assign(kind="premium", premium=prem[at], zscore=z[at],
                    n=_window_count(~np.isnan(prem), window)[at])
     parts = [fr]
-    names = {f["name"] for f in funds}
-    pairs = section.get("spreads", [])
+    names = {f.name for f in funds}
+    pairs = section.spreads
     for i, (x, y) in enumerate(pairs):
         for name in (x, y):
             if name not in names:
@@ -617,35 +630,36 @@ def etf_premium(daily: pd.DataFrame, section: dict) -> pd.DataFrame:
 # --------------------------------------------------------------------------- stage
 
 def compute(tenors: pd.DataFrame, daily: pd.DataFrame, forwards: pd.DataFrame, quotes: pd.DataFrame,
-            section: dict, positions: pd.DataFrame | None = None,
+            section: StatisticsSettings | dict, positions: pd.DataFrame | None = None,
             svi_params: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The stage's eight tables from the ingest and implied-vol tables (``positions``: a
     :func:`read_positions` book, or None; ``svi_params``: the surfaces stage's fits, for
     the chains' ATM vols, or None)."""
-    hedge_section = section["hedge"]
+    section = StatisticsSettings.of(section)
+    hedge_section = section.hedge
     extra = []
     if positions is not None:
         backs = sorted(k for k in positions["tenor"].unique() if k != 1) or [1]
         extra = [(1, int(k)) for k in backs]
     hedge = hedge_ratios(tenors, hedge_section, extra)
-    configured = {(p["front"], p["back"]) for p in hedge_section["pairs"]}
+    configured = {(p.front, p.back) for p in hedge_section.pairs}
     is_configured = np.array([(f, b) in configured for f, b in zip(hedge["front_tenor"], hedge["back_tenor"])],
                              dtype=bool)
-    summary = hedge_summary(hedge[is_configured], int(hedge_section.get("summary_days", 365)))
-    risk = (portfolio_risk(positions, hedge, tenors, hedge_section, section.get("positions", {}).get("source"))
+    summary = hedge_summary(hedge[is_configured], int(hedge_section.summary_days))
+    risk = (portfolio_risk(positions, hedge, tenors, hedge_section, section.positions.source)
             if positions is not None else pd.DataFrame(columns=schemas.STAT_PORTFOLIO_RISK.names))
-    vol_frame = _vol_frame(daily, section.get("vol_series", []))
+    vol_frame = _vol_frame(daily, section.vol_series)
     return {"hedge_ratios": hedge, "hedge_summary": summary, "portfolio_risk": risk,
-            "vol_beta": vol_beta(vol_frame, section.get("vol_beta", {})),
-            "effective_deltas": effective_deltas(quotes, section.get("effective_deltas", {})),
-            "event_vol": event_vol(section["event_vol"]),
-            "vol_premium": vol_premium(vol_frame, forwards, daily, section.get("vol_premium", {}), svi_params),
-            "etf_premium": etf_premium(daily, section["etf"])}
+            "vol_beta": vol_beta(vol_frame, section.vol_beta),
+            "effective_deltas": effective_deltas(quotes, section.effective_deltas),
+            "event_vol": event_vol(section.event_vol),
+            "vol_premium": vol_premium(vol_frame, forwards, daily, section.vol_premium, svi_params),
+            "etf_premium": etf_premium(daily, section.etf)}
 
 
 def run(inputs: dict, outputs: dict, params: dict) -> None:
-    section = params["section"]
-    path = section.get("positions", {}).get("path")
+    section = StatisticsSettings.of(params["section"])
+    path = section.positions.path
     positions = read_positions(path) if path else None
     svi_params = pd.read_parquet(inputs["svi_params"]) if inputs.get("svi_params") else None
     tables = compute(pd.read_parquet(inputs["tenors"]), pd.read_parquet(inputs["daily"]),

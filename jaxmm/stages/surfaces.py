@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
+from jaxmm.settings import SurfacesSettings
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +49,11 @@ JW_NAMES = ("jw_v", "jw_psi", "jw_p", "jw_c", "jw_v_tilde")
 IV_OK = "ok"   # the label of jaxmm.pricing.iv.IVStatus.OK in quotes.parquet (schemas.IV_STATUS_LABELS[0])
 
 
-def fit_settings(section: dict):
+def fit_settings(section: SurfacesSettings | dict):
+    """The library's ``FitSettings`` of the section's ``fit`` block."""
     from jaxmm.surfaces.fit import FitSettings
 
-    return FitSettings(**section.get("fit", {}))   # keys checked by the config schema
+    return FitSettings(**SurfacesSettings.of(section).fit)
 
 
 # --------------------------------------------------------------------------- packing
@@ -72,17 +74,19 @@ def eval_mask(quotes: pd.DataFrame) -> np.ndarray:
     return ok.fillna(False).to_numpy(bool) & _solved(quotes["mid_iv_status"])
 
 
-def fit_mask(quotes: pd.DataFrame, atm_iv: np.ndarray, section: dict, max_abs_z: float | None = None) -> np.ndarray:
+def fit_mask(quotes: pd.DataFrame, atm_iv: np.ndarray, section: SurfacesSettings | dict,
+             max_abs_z: float | None = None) -> np.ndarray:
     """The fit set (module doc): the liquid part of ``eval_mask`` within ``max_abs_z``
     (default the section's) ATM standard deviations; ``atm_iv`` is each quote's slice ATM vol."""
+    s = SurfacesSettings.of(section)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = quotes["log_moneyness"].to_numpy(float) / (atm_iv * np.sqrt(quotes["t"].to_numpy(float)))
         rel_spread = ((quotes["ask"] - quotes["bid"]) / quotes["mid"]).to_numpy(float)
     ok = (eval_mask(quotes) & _solved(quotes["bid_iv_status"]) & _solved(quotes["ask_iv_status"])
-          & (quotes["t"] >= float(section.get("min_t", 0.0))).to_numpy(bool))
+          & (quotes["t"] >= float(s.min_t)).to_numpy(bool))
     # NaN z (no ATM vol) stays in: the spread filter alone decides there.
-    wide = np.abs(z) > float(section.get("max_abs_z", 6.0) if max_abs_z is None else max_abs_z)
-    return ok & ~wide & (rel_spread <= float(section.get("max_rel_spread", 1.5)))
+    wide = np.abs(z) > float(s.max_abs_z if max_abs_z is None else max_abs_z)
+    return ok & ~wide & (rel_spread <= float(s.max_rel_spread))
 
 
 def _pad(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape, fill) -> np.ndarray:
@@ -173,8 +177,8 @@ def neighbour_index(slices: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return prev_idx, next_idx
 
 
-def choose_fit_sets(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.ndarray, eval_data, section: dict,
-                    settings, min_inside: float) -> tuple[np.ndarray, np.ndarray]:
+def choose_fit_sets(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.ndarray, eval_data,
+                    section: SurfacesSettings, settings, min_inside: float) -> tuple[np.ndarray, np.ndarray]:
     """Each slice's fit set: the widest of ``max_abs_z`` and then ``fallback_abs_z`` (ATM
     standard deviations) whose independent fit holds the quotes near the money (model IV
     inside bid/ask for at least ``min_inside`` of the OTM quotes within 3 sd), else the
@@ -185,8 +189,8 @@ def choose_fit_sets(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.nda
 
     atm_iv = slices["atm_iv"].to_numpy(float)[np.maximum(slice_id, 0)]
     known = slice_id >= 0
-    widest = float(section.get("max_abs_z", 6.0))
-    limits = [widest] + sorted({float(z) for z in section.get("fallback_abs_z", [3.0, 2.0]) if z < widest},
+    widest = float(section.max_abs_z)
+    limits = [widest] + sorted({float(z) for z in section.fallback_abs_z if z < widest},
                                reverse=True)
     chosen = np.full(len(slices), widest)
     best = np.full(len(slices), -1.0)
@@ -217,13 +221,14 @@ def _labels(codes) -> pd.Categorical:
 OFF_MARKET_CHECKS = ("residual", "inside", "wing", "lee")   # svi_fit.MarketCheck fields, in off_market_reason
 
 
-def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict):
+def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: SurfacesSettings | dict):
     """SVI and SSVI fits: (slices with params and diagnostics, ssvi table, each quote's
     slice row, each quote's fit-set flag)."""
     import jax.numpy as jnp
 
     from jaxmm.surfaces import fit as svi_fit, svi
 
+    section = SurfacesSettings.of(section)
     settings = fit_settings(section)
     slices, slice_id = slice_table(quotes, forwards)
     checked = eval_mask(quotes) & (slice_id >= 0)
@@ -232,14 +237,14 @@ def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict):
         slices["n_fit_quotes"] = np.zeros(0, np.int64)
         return slices, pd.DataFrame(), slice_id, checked
     eval_data = pack(quotes, slices, checked, slice_id)
-    min_inside = float(section.get("min_frac_inside", 0.75))
+    min_inside = float(section.min_frac_inside)
     use, slices["fit_abs_z"] = choose_fit_sets(quotes, slices, slice_id, eval_data, section, settings, min_inside)
     slices["n_fit_quotes"] = np.bincount(slice_id[use], minlength=len(slices)).astype(np.int64)
     prev_idx, next_idx = neighbour_index(slices)
     result = svi_fit.fit_svi(pack(quotes, slices, use, slice_id, n_max=eval_data.k.shape[1]), prev_idx, settings)
     diag = svi_fit.diagnose(result.params, eval_data, jnp.asarray(next_idx), settings)
-    market = svi_fit.market_status(result.status, diag, float(section.get("max_residual_half_spreads", 50.0)),
-                                   min_inside, float(section.get("max_wing_ratio", 2.0)))
+    market = svi_fit.market_status(result.status, diag, float(section.max_residual_half_spreads),
+                                   min_inside, float(section.max_wing_ratio))
     params = np.asarray(result.params)
     for i, name in enumerate(PARAM_NAMES):
         slices[name] = params[:, i]
@@ -371,13 +376,14 @@ def rich_cheap(fair: pd.DataFrame, top_n: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def compute(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict) -> dict[str, pd.DataFrame]:
+def compute(quotes: pd.DataFrame, forwards: pd.DataFrame, section: SurfacesSettings | dict) -> dict[str, pd.DataFrame]:
     """The stage's tables from the implied_vols stage's quotes and forwards."""
+    section = SurfacesSettings.of(section)
     slices, ssvi, slice_id, use = fit_surfaces(quotes, forwards, section)
     fair = fair_values(quotes, slices, slice_id, use) if len(slices) else quotes.iloc[:0]
     add_ssvi_vols(fair, slices, ssvi)
     return {"svi_params": slices, "ssvi_params": ssvi, "fair_values": fair,
-            "rich_cheap": rich_cheap(fair, int(section.get("rank_top_n", 20)))}
+            "rich_cheap": rich_cheap(fair, int(section.rank_top_n))}
 
 
 # --------------------------------------------------------------------------- stage
