@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
+from jaxmm.settings import BacktestSettings, Strategy, Underlying
 from jaxmm.stages.frames import daily_series, to_table
 
 log = logging.getLogger(__name__)
@@ -31,46 +32,54 @@ STRATEGY_KEYS = ("otm", "dte_min", "dte_max", "profit_take", "dte_close", "strik
                  "opt_cost_rel", "stock_cost_bps", "skew")
 
 
-def _series(daily: pd.DataFrame, spec: dict, key: str) -> pd.Series:
+def _series(daily: pd.DataFrame, spec, key: str) -> pd.Series:
     return daily_series(daily, spec, key).set_index("date")["value"]
 
 
-def configs(section: dict):
-    """The batched ``StrategyConfig`` of ``section['strategies']`` (each entry's keys over
-    ``section['defaults']``) and their names."""
+def strategy_keys(section: BacktestSettings, strategy: Strategy) -> dict:
+    """The strategy keys of ``strategy`` over ``section.defaults``; keys neither sets are left
+    out (``jaxmm.backtest.option_writing.strategy_config``'s defaults apply)."""
+    merged = {k: getattr(section.defaults, k) for k in STRATEGY_KEYS}
+    merged.update({k: getattr(strategy, k) for k in STRATEGY_KEYS if getattr(strategy, k) is not None})
+    return {k: float(v) for k, v in merged.items() if v is not None}
+
+
+def configs(section: BacktestSettings | dict):
+    """The batched ``StrategyConfig`` of ``section.strategies`` (each entry's keys over
+    ``section.defaults``) and their names."""
     from jaxmm.backtest.option_writing import stack_configs, strategy_config
 
+    section = BacktestSettings.of(section)
     names, cfgs = [], []
-    for i, s in enumerate(section["strategies"]):
-        merged = {**section.get("defaults", {}), **s}
-        names.append(s["name"])
-        cfgs.append(strategy_config(kind=merged["kind"], **{k: float(merged[k]) for k in STRATEGY_KEYS if k in merged}))
+    for s in section.strategies:
+        names.append(s.name)
+        cfgs.append(strategy_config(kind=s.kind, **strategy_keys(section, s)))
     if len(set(names)) != len(names) or BUY_AND_HOLD in names:
         raise ValueError(f"config error at backtest.strategies: names must be unique and not '{BUY_AND_HOLD}'")
     return stack_configs(cfgs), names
 
 
-def run_underlying(daily: pd.DataFrame, underlying: dict, section: dict, key: str) -> dict[str, pd.DataFrame]:
+def run_underlying(daily: pd.DataFrame, underlying: Underlying, section: BacktestSettings, key: str) -> dict[str, pd.DataFrame]:
     """Every strategy on one underlying: the five tables' rows."""
     from jaxmm.backtest import option_writing as ow
 
-    close = _series(daily, underlying["price"], f"{key}.price")
+    close = _series(daily, underlying.price, f"{key}.price")
     vol_points = None
-    if underlying.get("vol_index"):
-        spec = underlying["vol_index"]
+    if underlying.vol_index is not None:
+        spec = underlying.vol_index
         v = _series(daily, spec, f"{key}.vol_index").reindex(close.index).to_numpy(float)
-        vol_points = v * (100.0 if spec.get("vol_unit", "points") == "decimal" else 1.0)
+        vol_points = v * (100.0 if spec.vol_unit == "decimal" else 1.0)
     dates = pd.to_datetime(close.index).to_numpy().astype("datetime64[D]")
     prices = close.to_numpy(float)
-    proxy = ow.implied_vol_proxy(prices, vol_points, window=int(section["iv_window"]),
-                                 premium=float(section["iv_premium"]))
+    proxy = ow.implied_vol_proxy(prices, vol_points, window=int(section.iv_window),
+                                 premium=float(section.iv_premium))
     cfg, names = configs(section)
-    rate, q = float(section["rate"]), float(section["div_yield"])
+    rate, q = float(section.rate), float(section.div_yield)
     bt = ow.backtest(dates, prices, proxy.iv, cfg, rate=rate, div_yield=q)
     bh = ow.buy_and_hold(dates, prices, div_yield=q)
     equity = np.vstack([bt.equity, bh[None, :]])
     all_names = names + [BUY_AND_HOLD]
-    name = underlying["name"]
+    name = underlying.name
     n, t = len(names), len(dates)
 
     def per_strategy(a, fill=np.nan):
@@ -89,7 +98,7 @@ def run_underlying(daily: pd.DataFrame, underlying: dict, section: dict, key: st
     perf = ow.performance(dates, equity, rate=rate)
     exits = {code: (bt.exit_code == i).sum(axis=1) for i, code in ow.EXIT_CODES.items()}
     metrics = pd.DataFrame({
-        "underlying": name, "strategy": all_names, "kind": [s["kind"] for s in section["strategies"]] + [BUY_AND_HOLD],
+        "underlying": name, "strategy": all_names, "kind": [s.kind for s in section.strategies] + [BUY_AND_HOLD],
         "start": dates[0], "end": dates[-1], "years": perf.years, "total_return": perf.total_return,
         "cagr": perf.cagr, "ann_vol": perf.ann_vol, "sharpe": perf.sharpe, "max_drawdown": perf.max_drawdown,
         "peak_date": perf.peak_date, "trough_date": perf.trough_date, "recovery_date": perf.recovery_date,
@@ -101,7 +110,7 @@ def run_underlying(daily: pd.DataFrame, underlying: dict, section: dict, key: st
         "premium_received": np.append(bt.premium_received.sum(axis=1), 0.0),
         "costs": np.append(bt.costs.sum(axis=1), 0.0),
         "vol_index_days": int(proxy.from_index.sum())})
-    windows = [(w["name"], w["start"], w["end"]) for w in section["crisis_windows"]]
+    windows = [(w.name, w.start, w.end) for w in section.crisis_windows]
     ct = ow.crisis_table(dates, equity, windows)
     crisis = pd.DataFrame({"underlying": name, "strategy": np.repeat(all_names, len(windows)),
                            "window": np.tile(ct.name, n + 1), "start": np.tile(ct.start_used, n + 1),
@@ -113,7 +122,7 @@ def run_underlying(daily: pd.DataFrame, underlying: dict, section: dict, key: st
                            **{f: np.asarray(getattr(g, f)).reshape(-1) for f in
                               ("delta", "gamma", "vega", "theta", "delta_frac", "gamma_frac", "vega_frac",
                                "theta_frac")}})
-    limits = ow.RuleLimits(**{k: float(v) for k, v in section["rules"].items()})
+    limits = ow.RuleLimits(**{k: float(v) for k, v in section.rules.to_dict().items()})
     br = ow.inventory_breaches(bt, g, limits)
     breaches = pd.DataFrame({"underlying": name, "strategy": np.asarray(names, dtype=object)[br.config],
                              "date": br.date, "rule": br.rule, "value": br.value, "limit": br.limit})
@@ -124,9 +133,10 @@ TABLES = {"equity": schemas.BT_EQUITY, "metrics": schemas.BT_METRICS, "crisis": 
           "greeks": schemas.BT_GREEKS, "breaches": schemas.BT_BREACHES}
 
 
-def compute(daily: pd.DataFrame, section: dict) -> dict[str, pd.DataFrame]:
+def compute(daily: pd.DataFrame, section: BacktestSettings | dict) -> dict[str, pd.DataFrame]:
+    section = BacktestSettings.of(section)
     parts = [run_underlying(daily, u, section, f"backtest.underlyings[{i}]")
-             for i, u in enumerate(section["underlyings"])]
+             for i, u in enumerate(section.underlyings)]
     return {name: pd.concat([p[name] for p in parts], ignore_index=True) for name in TABLES}
 
 
@@ -151,17 +161,22 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
     sec = Section("Option writing: covered calls and cash-secured puts", order=60, figure_dir=outputs["figures"])
     t = {name: pd.read_parquet(inputs[name]) for name in TABLES}
     m = t["metrics"]
-    s = params["section"]
-    d = s.get("defaults", {})
-    dividends = ("dividends ignored for the strategies and buy & hold alike (price index)" if not s["div_yield"]
-                 else f"a dividend yield of {s['div_yield']:g} priced in and accrued")
+    import inspect
+
+    from jaxmm.backtest.option_writing import strategy_config
+
+    s = BacktestSettings.of(params["section"])
+    library = inspect.signature(strategy_config).parameters
+    d = {k: library[k].default if getattr(s.defaults, k) is None else getattr(s.defaults, k) for k in STRATEGY_KEYS}
+    dividends = ("dividends ignored for the strategies and buy & hold alike (price index)" if not s.div_yield
+                 else f"a dividend yield of {s.div_yield:g} priced in and accrued")
     sec.text("OPTION PRICES ARE MODELLED, NOT TRADED QUOTES. Every option is priced by Black-Scholes at the "
-             f"underlying's vol index where one exists and at trailing {s['iv_window']}-day realised vol plus "
-             f"{s['iv_premium']:g} elsewhere (vol_index_days below says how many days had the index); skew "
-             f"{d.get('skew', 0):g} by default, so with 0 OTM calls are priced high and OTM puts low against a real "
-             f"smile. Rate {s['rate']:g}; {dividends}. Monthly expiries (third Fridays); by default entry at "
-             f"{d.get('dte_min')}-{d.get('dte_max')} calendar DTE, buy-back at {d.get('profit_take')} of the "
-             f"premium captured or at {d.get('dte_close')} DTE (each strategy may override: see its name), "
+             f"underlying's vol index where one exists and at trailing {s.iv_window}-day realised vol plus "
+             f"{s.iv_premium:g} elsewhere (vol_index_days below says how many days had the index); skew "
+             f"{d['skew']:g} by default, so with 0 OTM calls are priced high and OTM puts low against a real "
+             f"smile. Rate {s.rate:g}; {dividends}. Monthly expiries (third Fridays); by default entry at "
+             f"{d['dte_min']:g}-{d['dte_max']:g} calendar DTE, buy-back at {d['profit_take']:g} of the "
+             f"premium captured or at {d['dte_close']:g} DTE (each strategy may override: see its name), "
              "assignment at expiry, option costs of a half-spread plus a fraction of value, stock costs in bp. "
              "Conventions in full: jaxmm/backtest/option_writing.py.")
     sec.table(m[["underlying", "strategy", "start", "end", "cagr", "ann_vol", "sharpe", "max_drawdown", "trough_date",

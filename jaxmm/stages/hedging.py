@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
+from jaxmm.settings import HedgingSettings, TimeSpreadSettings, VolPathSettings
 from jaxmm.stages.frames import to_table
 
 log = logging.getLogger(__name__)
@@ -38,30 +39,31 @@ K_SE = 4.0
 N_BINS = 60
 
 
-def _dtype(section: dict):
+def _dtype(section: HedgingSettings):
     import jax.numpy as jnp
 
-    return jnp.float64 if section.get("dtype", "float64") == "float64" else jnp.float32
+    return jnp.float64 if section.dtype == "float64" else jnp.float32
 
 
 # --------------------------------------------------------------------------- time spreads
 
-def time_spread_table(section: dict, key, dtype=None) -> pd.DataFrame:
+def time_spread_table(section: TimeSpreadSettings | dict, key, dtype=None) -> pd.DataFrame:
     """``time_spread``: every sizing in every regime (module doc)."""
     import jax
 
+    section = TimeSpreadSettings.of(section)
     from jaxmm.hedging.time_spread import DAYS_PER_YEAR, SIZINGS, CurveParams, hedge_ratio, simulate_spread, spread_risk
 
-    c = section["curve"]
+    c = section.curve
     rows = []
-    horizon, n_paths = int(section["horizon_days"]), int(section["n_paths"])
-    for i, regime in enumerate(section["regimes"]):
-        p = CurveParams(f1=float(c["f1"]), f12=float(c["f12"]), t1=c["t1_days"] / DAYS_PER_YEAR,
-                        t12=c["t12_days"] / DAYS_PER_YEAR, kappa=float(c["kappa"]), sigma_chi=float(c["sigma_chi"]),
-                        sigma_xi=float(c["sigma_xi"]), rho=float(c["rho"]), regime=float(regime))
-        if horizon >= c["t1_days"]:
+    horizon, n_paths = int(section.horizon_days), int(section.n_paths)
+    for i, regime in enumerate(section.regimes):
+        p = CurveParams(f1=float(c.f1), f12=float(c.f12), t1=c.t1_days / DAYS_PER_YEAR,
+                        t12=c.t12_days / DAYS_PER_YEAR, kappa=float(c.kappa), sigma_chi=float(c.sigma_chi),
+                        sigma_xi=float(c.sigma_xi), rho=float(c.rho), regime=float(regime))
+        if horizon >= c.t1_days:
             raise ValueError(f"config error at hedging.time_spread.horizon_days: {horizon} must be below the M1 "
-                             f"option's life, t1_days = {c['t1_days']}")
+                             f"option's life, t1_days = {c.t1_days}")
         _, _, corr = hedge_ratio(p)
         for sizing in SIZINGS:
             risk = spread_risk(p, sizing)
@@ -105,24 +107,24 @@ def _summary_rows(res, grid_rows: list[dict], n_paths: int) -> list[dict]:
             for g, row in enumerate(grid_rows)]
 
 
-def delta_grid(section: dict, key, dtype) -> pd.DataFrame:
+def delta_grid(section: HedgingSettings, key, dtype) -> pd.DataFrame:
     """``delta_grid``: every kind x N x hedge vol x actual vol x cost x band."""
     from jaxmm.hedging.delta_hedge import HedgeParams, simulate_hedge
 
-    d = section["delta"]
-    combos = list(itertools.product(d["hedge_vols"], d["actual_vols"], d["costs"], d["bands"]))
+    d = section.delta
+    combos = list(itertools.product(d.hedge_vols, d.actual_vols, d.costs, d.bands))
     hv, av, cost, band = (np.asarray(x, float) for x in zip(*combos))
-    base = {k: float(d[k]) for k in ("s0", "strike", "T", "r", "implied_vol", "position")}
+    base = {k: float(getattr(d, k)) for k in ("s0", "strike", "T", "r", "implied_vol", "position")}
     grid = HedgeParams(**{k: base[k] for k in ("s0", "strike", "T", "r", "implied_vol", "position")},
                        hedge_vol=hv, actual_vol=av, cost=cost, band=band)
     rows = []
-    for kind in d["kinds"]:
-        for n in d["n_steps"]:
-            res = simulate_hedge(grid, key, int(d["n_paths"]), int(n), kind=kind, dtype=dtype,
+    for kind in d.kinds:
+        for n in d.n_steps:
+            res = simulate_hedge(grid, key, int(d.n_paths), int(n), kind=kind, dtype=dtype,
                                  label=f"delta {kind} N={n}")
             grid_rows = [{"kind": kind, "n_steps": int(n), **base, "hedge_vol": h, "actual_vol": a, "cost": c,
                           "band": b} for h, a, c, b in combos]
-            rows += _summary_rows(res, grid_rows, int(d["n_paths"]))
+            rows += _summary_rows(res, grid_rows, int(d.n_paths))
     return pd.DataFrame(rows)[schemas.HEDGE_DELTA_GRID.names]
 
 
@@ -133,7 +135,7 @@ def _check(check, case, n, published, ours, se, tolerance, note) -> dict:
             "note": note}
 
 
-def validation(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame]:
+def validation(section: HedgingSettings, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``validation`` and ``pnl_hist``: Derman-Kamal, Ahmad & Wilmott and Leland (module doc;
     the tolerances are ``hedging.validation``'s and are printed with every row)."""
     import jax
@@ -141,37 +143,37 @@ def validation(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame]:
     from jaxmm.hedging.delta_hedge import (HedgeParams, derman_kamal_sd, greeks, leland_vol, premium,
                                            simulate_hedge)
 
-    v = section["validation"]
-    n_paths = int(v["n_paths"])
+    v = section.validation
+    n_paths = int(v.n_paths)
     rows = []
     # Derman-Kamal: a short ATM call hedged at the vol it was sold at, which the spot realises.
-    dk = v["derman_kamal"]
-    sigma = float(dk["vol"])
-    p = HedgeParams(s0=100.0, strike=100.0, T=float(dk["T"]), r=0.0, implied_vol=sigma, hedge_vol=sigma,
+    dk = v.derman_kamal
+    sigma = float(dk.vol)
+    p = HedgeParams(s0=100.0, strike=100.0, T=float(dk.T), r=0.0, implied_vol=sigma, hedge_vol=sigma,
                     actual_vol=sigma, position=-1.0)
-    for n in dk["n_steps"]:
+    for n in dk.n_steps:
         res = simulate_hedge(p, key, n_paths, int(n), kind="call", decompose=False, dtype=dtype, label=f"DK N={n}")
         pnl = np.asarray(res.pnl[0], float)
-        want = float(derman_kamal_sd(100.0, 100.0, float(dk["T"]), sigma, int(n)))
+        want = float(derman_kamal_sd(100.0, 100.0, float(dk.T), sigma, int(n)))
         sd = pnl.std(ddof=1)
         rows.append(_check("derman_kamal", f"ATM call, vol {sigma:g}, N {n}", n, want, sd, sd / math.sqrt(2 * n_paths),
-                           float(dk["rel_tolerance"]) * want, "sd of the hedging error vs sqrt(pi/(4N)) vega sigma, "
+                           float(dk.rel_tolerance) * want, "sd of the hedging error vs sqrt(pi/(4N)) vega sigma, "
                            "an asymptote in N: a few % short at small N is a real effect"))
     # Ahmad & Wilmott: S = K = 100, T = 1, r = 0, long call bought at implied, spot realises actual.
-    aw = v["ahmad_wilmott"]
-    si, sa = float(aw["implied_vol"]), float(aw["actual_vol"])
+    aw = v.ahmad_wilmott
+    si, sa = float(aw.implied_vol), float(aw.actual_vol)
     expected = float(premium(100.0, 100.0, 1.0, sa, 0.0) - premium(100.0, 100.0, 1.0, si, 0.0))
     p = HedgeParams(s0=100.0, strike=100.0, T=1.0, r=0.0, implied_vol=si, hedge_vol=np.array([si, sa]),
                     actual_vol=sa, position=1.0)
     hist_pnl, variances = None, {}
-    for n in aw["n_steps"]:
+    for n in aw.n_steps:
         res = simulate_hedge(p, jax.random.fold_in(key, 1), n_paths, int(n), kind="call", decompose=False,
                              dtype=dtype, label=f"AW N={n}")
         pnl = np.asarray(res.pnl, float)
         for g, name in enumerate(("implied", "actual")):
             m, sd = pnl[g].mean(), pnl[g].std(ddof=1)
             rows.append(_check("ahmad_wilmott_mean", f"hedged at {name} vol, N {n}", n, expected, m,
-                               sd / math.sqrt(n_paths), float(aw["mean_tolerance"]),
+                               sd / math.sqrt(n_paths), float(aw.mean_tolerance),
                                f"expected profit BS({sa:g}) - BS({si:g}) whichever vol hedges (the paper: 3.958 at "
                                "20% / 30%)"))
         if (si, sa) != (0.2, 0.3):    # the paper's 1.820 is for its set-up only
@@ -179,7 +181,7 @@ def validation(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame]:
         sd = pnl[0].std(ddof=1)
         variances[int(n)] = (sd * sd, sd * sd * math.sqrt(2.0 / n_paths))
         rows.append(_check("ahmad_wilmott_sd", f"hedged at implied vol, N {n}", n, 1.820, sd,
-                           sd / math.sqrt(2 * n_paths), float(aw["sd_tolerance"]),
+                           sd / math.sqrt(2 * n_paths), float(aw.sd_tolerance),
                            "sd of the P&L hedging at implied vol; 1.820 is the continuous limit (the excess "
                            "falls like 1/N)"))
         hist_pnl = pnl
@@ -190,25 +192,25 @@ def validation(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame]:
         limit = (4.0 * v4 - v1) / 3.0
         se = math.hypot(4.0 * e4, e1) / 3.0 / (2.0 * math.sqrt(limit))
         rows.append(_check("ahmad_wilmott_sd", f"hedged at implied vol, Richardson limit of N {n} and {n4}", n4,
-                           1.820, math.sqrt(limit), se, float(aw["sd_tolerance"]),
+                           1.820, math.sqrt(limit), se, float(aw.sd_tolerance),
                            "continuous-limit sd, extrapolated from two N (var = var_inf + c/N)"))
     # Leland: a short call sold and hedged at the cost-adjusted vol breaks even; at sigma it loses the costs.
-    le = v["leland"]
-    sigma, cost, n = float(le["vol"]), float(le["cost"]), int(le["n_steps"])
-    s_l = float(leland_vol(sigma, cost, float(le["T"]) / n, position=-1.0))
-    p = HedgeParams(s0=100.0, strike=100.0, T=float(le["T"]), r=0.0, implied_vol=np.array([s_l, sigma]),
+    le = v.leland
+    sigma, cost, n = float(le.vol), float(le.cost), int(le.n_steps)
+    s_l = float(leland_vol(sigma, cost, float(le.T) / n, position=-1.0))
+    p = HedgeParams(s0=100.0, strike=100.0, T=float(le.T), r=0.0, implied_vol=np.array([s_l, sigma]),
                     hedge_vol=np.array([s_l, sigma]), actual_vol=sigma, cost=cost, position=-1.0)
     res = simulate_hedge(p, jax.random.fold_in(key, 2), n_paths, n, kind="call", decompose=True, dtype=dtype, label="Leland")
     pnl = np.asarray(res.pnl, float)
-    initial = cost * abs(float(greeks(100.0, 100.0, float(le["T"]), s_l, 0.0)[0])) * 100.0
+    initial = cost * abs(float(greeks(100.0, 100.0, float(le.T), s_l, 0.0)[0])) * 100.0
     rows.append(_check("leland", f"short ATM call at Leland vol {s_l:.4f} (sigma {sigma:g}, one-way cost {cost:g}), "
                        f"N {n}", n, -initial, pnl[0].mean(), pnl[0].std(ddof=1) / math.sqrt(n_paths),
-                       float(le["tolerance"]), "sold and hedged at the Leland vol (round-trip k = 2 x one-way cost): "
+                       float(le.tolerance), "sold and hedged at the Leland vol (round-trip k = 2 x one-way cost): "
                        "breaks even but for the initial hedge's cost, which the adjustment does not cover (published "
                        "value: minus that cost)"))
     drag = float(np.asarray(res.cost, float)[1].mean())
     rows.append(_check("leland", f"short ATM call at sigma {sigma:g} with the same costs, N {n}", n, drag,
-                       pnl[1].mean(), pnl[1].std(ddof=1) / math.sqrt(n_paths), float(le["tolerance"]),
+                       pnl[1].mean(), pnl[1].std(ddof=1) / math.sqrt(n_paths), float(le.tolerance),
                        "sold and hedged at sigma: loses the cost drag (published value: this run's mean cost)"))
     edges = np.linspace(*np.quantile(hist_pnl, [0.001, 0.999]), N_BINS + 1)
     hist = pd.concat([pd.DataFrame({"case": f"hedge_at_{name}", "bin_lo": edges[:-1], "bin_hi": edges[1:],
@@ -219,11 +221,12 @@ def validation(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 # --------------------------------------------------------------------------- vol paths
 
-def vol_path_slopes(section: dict, vol_beta: pd.DataFrame | None) -> list[tuple[float, str]]:
+def vol_path_slopes(section: VolPathSettings | dict, vol_beta: pd.DataFrame | None) -> list[tuple[float, str]]:
     """The configured slopes, plus the statistics stage's latest vol-path slope of each
     series named in ``from_statistics`` (log vol changes on log returns)."""
-    out = [(float(s), "config") for s in section["slopes"]]
-    for name in section.get("from_statistics", []):
+    section = VolPathSettings.of(section)
+    out = [(float(s), "config") for s in section.slopes]
+    for name in section.from_statistics:
         ok = (vol_beta[(vol_beta["series"] == name) & (vol_beta["status"] == "ok")]
               if vol_beta is not None else pd.DataFrame())
         if ok.empty:
@@ -234,16 +237,17 @@ def vol_path_slopes(section: dict, vol_beta: pd.DataFrame | None) -> list[tuple[
     return out
 
 
-def vol_path_table(section: dict, vol_beta: pd.DataFrame | None, key, dtype) -> pd.DataFrame:
+def vol_path_table(section: VolPathSettings | dict, vol_beta: pd.DataFrame | None, key, dtype) -> pd.DataFrame:
     """``vol_path``: hedging-error variance per regime, slope and delta (module doc)."""
     from jaxmm.hedging.vol_path_hedge import REGIMES, VolPathParams, variance_table
 
+    section = VolPathSettings.of(section)
     slopes = vol_path_slopes(section, vol_beta)
-    base = VolPathParams(s0=100.0, strike=100.0 * float(section["moneyness"]), T=float(section["T"]),
-                         vol=float(section["vol"]), slope=0.0, position=float(section["position"]))
+    base = VolPathParams(s0=100.0, strike=100.0 * float(section.moneyness), T=float(section.T),
+                         vol=float(section.vol), slope=0.0, position=float(section.position))
     rows = []
-    for realised in section["realised"]:
-        tab = variance_table(base, [s for s, _ in slopes], key, int(section["n_paths"]), int(section["n_steps"]),
+    for realised in section.realised:
+        tab = variance_table(base, [s for s, _ in slopes], key, int(section.n_paths), int(section.n_steps),
                              realised=realised, dtype=dtype)
         for r, regime in enumerate(REGIMES):
             for j, (slope, source) in enumerate(slopes):
@@ -253,7 +257,7 @@ def vol_path_table(section: dict, vol_beta: pd.DataFrame | None, key, dtype) -> 
                                  "mean": tab.mean[r, j, d], "mtm": tab.mtm[r, j, d], "mtm_se": tab.mtm_se[r, j, d],
                                  "variance_ratio": tab.variance[r, j, d] / tab.variance[r, j, 0],
                                  "mtm_ratio": tab.mtm[r, j, d] / tab.mtm[r, j, 0],
-                                 "n_paths": int(section["n_paths"]), "n_steps": int(section["n_steps"])})
+                                 "n_paths": int(section.n_paths), "n_steps": int(section.n_steps)})
     return pd.DataFrame(rows, columns=schemas.HEDGE_VOL_PATH.names)
 
 
@@ -264,15 +268,16 @@ TABLES = {"delta_grid": schemas.HEDGE_DELTA_GRID, "validation": schemas.HEDGE_VA
           "time_spread": schemas.HEDGE_TIME_SPREAD}
 
 
-def compute(section: dict, vol_beta: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def compute(section: HedgingSettings | dict, vol_beta: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     import jax
 
-    key = jax.random.PRNGKey(int(section["seed"]))
+    section = HedgingSettings.of(section)
+    key = jax.random.PRNGKey(int(section.seed))
     dtype = _dtype(section)
     checks, hist = validation(section, jax.random.fold_in(key, 1), dtype)
     return {"delta_grid": delta_grid(section, key, dtype), "validation": checks, "pnl_hist": hist,
-            "vol_path": vol_path_table(section["vol_path"], vol_beta, jax.random.fold_in(key, 2), dtype),
-            "time_spread": time_spread_table(section["time_spread"], jax.random.fold_in(key, 3), dtype)}
+            "vol_path": vol_path_table(section.vol_path, vol_beta, jax.random.fold_in(key, 2), dtype),
+            "time_spread": time_spread_table(section.time_spread, jax.random.fold_in(key, 3), dtype)}
 
 
 def run(inputs: dict, outputs: dict, params: dict) -> None:

@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from jaxmm.io import schemas
+from jaxmm.settings import ASScenario, ASSettings, FairValueSettings, MMSettings
 from jaxmm.stages.frames import daily_series, to_table
 
 log = logging.getLogger(__name__)
@@ -65,18 +66,16 @@ PAPER_N = 1000
 
 # --------------------------------------------------------------------------- A-S / GLFT grid
 
-def _model(section: dict, overrides: dict) -> dict:
+def _model(section: ASSettings, scenario: ASScenario | None = None) -> dict:
     """The scalar model fields (``MODEL_KEYS``) of the configured set-up with a scenario's
     overrides; ``q_max`` null means no limit."""
-    merged = {**section["model"], **{k: v for k, v in overrides.items() if k in MODEL_KEYS}}
-    missing = [k for k in MODEL_KEYS if k not in merged]
-    if missing:
-        raise ValueError(f"config error at mm.as.model: missing {', '.join(missing)}")
+    merged = {**section.model.to_dict(), **(scenario.overrides() if scenario is not None else {})}
     return {k: math.inf if k == "q_max" and merged[k] is None else float(merged[k]) for k in MODEL_KEYS}
 
 
-def _options(section: dict, overrides: dict) -> dict:
-    return {k: overrides.get(k, section["model"][k]) for k in OPTION_KEYS}
+def _options(section: ASSettings, scenario: ASScenario | None = None) -> dict:
+    merged = {**section.model.to_dict(), **(scenario.overrides() if scenario is not None else {})}
+    return {k: merged[k] for k in OPTION_KEYS}
 
 
 def summarise(stats, gammas, strategy: str, scenario: str, model: dict, options: dict, n_steps: int,
@@ -150,7 +149,7 @@ def paper_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=schemas.MM_PAPER_TABLE.names)
 
 
-def run_grid(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def run_grid(section: ASSettings | dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The gamma grid for every policy, then every scenario at ``scenario_gamma``: the
     summary, the P&L histograms (base grid) and one sample path per policy."""
     import jax
@@ -158,17 +157,18 @@ def run_grid(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     from jaxmm.mm.avellaneda_stoikov import ASParams
     from jaxmm.mm.simulate import sample_paths, simulate_grid
 
+    section = ASSettings.of(section)
     dtype_name = np.dtype(dtype).name
-    n_steps, bound = int(section["n_steps"]), int(section["glft_bound"])
-    gammas = [float(g) for g in section["gammas"]]
-    model, options = _model(section, {}), _options(section, {})
+    n_steps, bound = int(section.n_steps), int(section.glft_bound)
+    gammas = [float(g) for g in section.gammas]
+    model, options = _model(section), _options(section)
     summaries, base_stats, samples = [], {}, []
-    for strategy in section["policies"]:
-        stats = simulate_grid(ASParams(**model, gamma=np.asarray(gammas)), key, int(section["n_paths"]), n_steps,
+    for strategy in section.policies:
+        stats = simulate_grid(ASParams(**model, gamma=np.asarray(gammas)), key, int(section.n_paths), n_steps,
                               strategy=strategy, glft_bound=bound, dtype=dtype, label=f"base {strategy}", **options)
         base_stats[strategy] = stats
         summaries.append(summarise(stats, gammas, strategy, "base", model, options, n_steps, dtype_name))
-        rec = sample_paths(ASParams(**model, gamma=float(section["scenario_gamma"])), key, 1, n_steps,
+        rec = sample_paths(ASParams(**model, gamma=float(section.scenario_gamma)), key, 1, n_steps,
                            strategy=strategy, glft_bound=bound, dtype=dtype, **options)
         samples.append(pd.DataFrame({"policy": strategy, "step": np.arange(n_steps, dtype=np.int64),
                                      "t": np.arange(n_steps) * model["T"] / n_steps,
@@ -178,39 +178,39 @@ def run_grid(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame, pd.
         pooled = np.concatenate([np.asarray(s.profit[i], float) for s in base_stats.values()])
         edges[g] = np.linspace(*np.quantile(pooled, [0.001, 0.999]), N_BINS + 1)
     hists = [histograms(s, gammas, strategy, edges) for strategy, s in base_stats.items()]
-    g = [float(section["scenario_gamma"])]
-    for i, scenario in enumerate(section.get("scenarios", [])):
+    g = [float(section.scenario_gamma)]
+    for i, scenario in enumerate(section.scenarios):
         s_model, s_options = _model(section, scenario), _options(section, scenario)
-        for strategy in scenario.get("policies") or section["policies"]:
+        for strategy in scenario.policies or section.policies:
             stats = simulate_grid(ASParams(**s_model, gamma=np.asarray(g)), jax.random.fold_in(key, 1 + i),
-                                  int(section["scenario_paths"]), n_steps, strategy=strategy, glft_bound=bound,
-                                  dtype=dtype, label=f"{scenario['name']} {strategy}", **s_options)
-            summaries.append(summarise(stats, g, strategy, scenario["name"], s_model, s_options, n_steps, dtype_name))
+                                  int(section.scenario_paths), n_steps, strategy=strategy, glft_bound=bound,
+                                  dtype=dtype, label=f"{scenario.name} {strategy}", **s_options)
+            summaries.append(summarise(stats, g, strategy, scenario.name, s_model, s_options, n_steps, dtype_name))
     return (pd.concat(summaries, ignore_index=True), pd.concat(hists, ignore_index=True),
             pd.concat(samples, ignore_index=True))
 
 
 # --------------------------------------------------------------------------- fair value (seed 001)
 
-def fv_series(daily: pd.DataFrame, section: dict) -> pd.DataFrame:
+def fv_series(daily: pd.DataFrame, section: FairValueSettings | dict) -> pd.DataFrame:
     """``fv_series``: the configured contract's daily futures and market price, with the
     call spread's fair value and delta on each date."""
     from jaxmm.mm.fair_value import DAYS_PER_YEAR, fair_delta, fair_value
 
-    c = section["contract"]
-    wide = {name: daily_series(daily, {"source": c["source"], "field": c[name]},
+    c = FairValueSettings.of(section).contract
+    wide = {name: daily_series(daily, {"source": c.source, "field": getattr(c, name)},
                                f"mm.fair_value.contract.{name}").set_index("date")["value"]
             for name in ("futures_field", "price_field")}
     frame = pd.DataFrame({"futures": wide["futures_field"], "pm_price": wide["price_field"]}).dropna()
     frame = frame.sort_index().reset_index().rename(columns={"index": "date"})
-    expiry = np.datetime64(pd.Timestamp(c["expiry"]).date(), "D")
+    expiry = np.datetime64(pd.Timestamp(c.expiry).date(), "D")
     dates = pd.to_datetime(frame["date"]).to_numpy().astype("datetime64[D]")
     if len(frame) == 0 or dates.max() >= expiry:
-        raise ValueError(f"config error at mm.fair_value.contract.expiry: {c['expiry']} must follow every "
-                         f"observation of {c['source']} (last: {dates.max() if len(frame) else 'none'})")
+        raise ValueError(f"config error at mm.fair_value.contract.expiry: {c.expiry} must follow every "
+                         f"observation of {c.source} (last: {dates.max() if len(frame) else 'none'})")
     frame["t"] = np.busday_count(dates, expiry) / DAYS_PER_YEAR
-    args = (frame["futures"].to_numpy(float), float(c["strike"]), float(c["half_width"]), frame["t"].to_numpy(),
-            float(c["vol"]))
+    args = (frame["futures"].to_numpy(float), float(c.strike), float(c.half_width), frame["t"].to_numpy(),
+            float(c.vol))
     frame["fair_value"] = np.asarray(fair_value(*args))
     frame["fair_delta"] = np.asarray(fair_delta(*args))
     frame["residual"] = frame["pm_price"] - frame["fair_value"]
@@ -232,22 +232,23 @@ def fv_deltas(series: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=schemas.FV_DELTAS.names)
 
 
-def fv_params(section: dict, series: pd.DataFrame, deltas: pd.DataFrame):
+def fv_params(section: FairValueSettings | dict, series: pd.DataFrame, deltas: pd.DataFrame):
     """The simulation's ``FairValueParams``: the contract (strike, width, vol; futures and
     life from its first observation), the configured market and quoting parameters, and
     the overreaction slope estimated from the data where configured as ``estimated``."""
     from jaxmm.mm.fair_value import FairValueParams
 
-    c, sim = section["contract"], dict(section["simulation"])
-    if sim.get("overreaction") == "estimated":
+    section = FairValueSettings.of(section)
+    c, sim = section.contract, section.simulation.to_dict()
+    if sim["overreaction"] == "estimated":
         slope = deltas.set_index("regression").loc["overreaction", "slope"]
         if not np.isfinite(slope):
             raise ValueError("mm.fair_value.simulation.overreaction is 'estimated' but the overreaction regression "
                              "has too few observations; give a number")
         sim["overreaction"] = float(slope)
     first = series.iloc[0]
-    return FairValueParams(futures0=float(first["futures"]), vol=float(c["vol"]), strike=float(c["strike"]),
-                           half_width=float(c["half_width"]), T=float(first["t"]),
+    return FairValueParams(futures0=float(first["futures"]), vol=float(c.vol), strike=float(c.strike),
+                           half_width=float(c.half_width), T=float(first["t"]),
                            **{k: float(v) for k, v in sim.items()})
 
 
@@ -274,14 +275,15 @@ def fv_hedging(params, key, n_paths: int, thresholds, dtype) -> pd.DataFrame:
     })[schemas.FV_HEDGING.names]
 
 
-def fair_value_study(daily: pd.DataFrame, section: dict, key, dtype) -> dict[str, pd.DataFrame]:
+def fair_value_study(daily: pd.DataFrame, section: FairValueSettings | dict, key, dtype) -> dict[str, pd.DataFrame]:
     from jaxmm.mm.fair_value import sample_path
 
+    section = FairValueSettings.of(section)
     series = fv_series(daily, section)
     deltas = fv_deltas(series)
     params = fv_params(section, series, deltas)
-    hedging = fv_hedging(params, key, int(section["n_paths"]), section["hedge_thresholds"], dtype)
-    rec = sample_path(params, key, float(section["sample_threshold"]), dtype=dtype)
+    hedging = fv_hedging(params, key, int(section.n_paths), section.hedge_thresholds, dtype)
+    rec = sample_path(params, key, float(section.sample_threshold), dtype=dtype)
     sample = pd.DataFrame({f: np.asarray(getattr(rec, f), float) for f in rec._fields})
     return {"fv_series": series, "fv_deltas": deltas, "fv_hedging": hedging, "fv_sample_path": sample}
 
@@ -294,16 +296,17 @@ TABLES = {"as_summary": schemas.MM_AS_SUMMARY, "as_paper_table": schemas.MM_PAPE
           "fv_sample_path": schemas.FV_SAMPLE_PATH}
 
 
-def compute(section: dict, daily: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def compute(section: MMSettings | dict, daily: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Every table of the stage from its config section and the ingested daily series
     (the prediction-market contract's)."""
     import jax
     import jax.numpy as jnp
 
-    key = jax.random.PRNGKey(int(section["seed"]))
-    dtype = jnp.float64 if section.get("dtype", "float64") == "float64" else jnp.float32
-    summary, hist, sample = run_grid(section["as"], key, dtype)
-    fv = fair_value_study(daily, section["fair_value"], jax.random.fold_in(key, 1000), dtype)
+    section = MMSettings.of(section)
+    key = jax.random.PRNGKey(int(section.seed))
+    dtype = jnp.float64 if section.dtype == "float64" else jnp.float32
+    summary, hist, sample = run_grid(section.as_, key, dtype)
+    fv = fair_value_study(daily, section.fair_value, jax.random.fold_in(key, 1000), dtype)
     return {"as_summary": summary, "as_paper_table": paper_table(summary), "as_sample_path": sample,
             "as_pnl_hist": hist, **fv}
 
