@@ -23,6 +23,25 @@ def test_section_roundtrip_and_render(tmp_path):
     page = render_html(sections, "Run", {"git": "abc"})
     assert page.index("First") < page.index("Stage &lt;B&gt;")          # ordered, escaped
     assert "rows in = kept + quarantined &amp; more" in page
-    assert "<td>1.23457</td>" in page and "(first 1 of 2 rows)" in page
+    assert "<td>1.235</td>" in page and "(first 1 of 2 rows)" in page
     assert "data:image/png;base64," in page                              # figure embedded
     assert "git: abc" in page
+
+
+def test_tables_for_reading(tmp_path):
+    sec = Section("S", order=1, figure_dir=tmp_path / "fig")
+    frame = pd.DataFrame({f"c{i}": [0.123456789 * (i + 1)] for i in range(15)})
+    sec.table(frame, "wide", units={"c0": "decimal"}, formats={"c1": "{:.1%}"}, max_columns=3,
+              full="../stage/wide.parquet")
+    sec.write(tmp_path / "s.json")
+    page = render_html([json.loads((tmp_path / "s.json").read_text())], "Run", {})
+    assert "<th>c0 (decimal)</th>" in page and "<td>24.7%</td>" in page and "<th>c3</th>" not in page
+    assert "3 of 15 columns" in page and "href='../stage/wide.parquet'" in page
+
+
+def test_caption_files_are_packaged_and_named():
+    from jaxmm.report import captions
+
+    for stage in ("implied_vols", "surfaces", "statistics", "mm", "hedging", "backtest"):
+        blocks = captions(stage)
+        assert blocks and all(text.strip() for text in blocks.values()), stage

@@ -22,8 +22,13 @@ def daily_series(daily: pd.DataFrame, spec, key: str) -> pd.DataFrame:
 
 def to_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     """``frame``'s columns of ``schema``, in its order and types (date columns may arrive as
-    date objects or timestamps depending on the path: both become dates)."""
-    frame = frame[schema.names].copy()
+    date objects or timestamps depending on the path: both become dates). Every stage writes
+    its parquet through this. A frame without rows may lack columns (an empty table); one
+    with rows must have them all."""
+    missing = [name for name in schema.names if name not in frame.columns]
+    if missing and len(frame):
+        raise KeyError(f"table of {len(frame)} rows lacks the schema's columns {missing}")
+    frame = frame.reindex(columns=schema.names)
     for field in schema:
         if pa.types.is_date32(field.type):
             frame[field.name] = pd.to_datetime(frame[field.name]).dt.date

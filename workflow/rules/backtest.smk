@@ -3,7 +3,7 @@
 # (jaxmm.backtest, jaxmm.stages.backtest).
 
 _BT_CODE = ("jaxmm/backtest", "jaxmm/stages/frames.py", "jaxmm/stats/rolling.py", "jaxmm/pricing/black.py", "jaxmm/pricing/normalised_black.py",
-            "jaxmm/stages/backtest.py", "jaxmm/io/schemas.py")
+            "jaxmm/stages/backtest", "jaxmm/io/schemas.py", "jaxmm/io/labels.py", "jaxmm/settings.py")
 _BT_TABLES = ["equity", "metrics", "crisis", "greeks", "breaches"]
 
 
@@ -37,7 +37,7 @@ rule backtest_report:
     params:
         stage="jaxmm.stages.backtest:report",
         section=config["backtest"],
-        code_version=code_version("jaxmm/stages/backtest.py", "jaxmm/report"),
+        code_version=code_version("jaxmm/stages/backtest", "jaxmm/report"),
     log:
         logs("backtest_report"),
     benchmark:

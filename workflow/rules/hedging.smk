@@ -3,7 +3,7 @@
 # futures tenors (jaxmm.hedging, jaxmm.stages.hedging).
 
 _HEDGE_CODE = ("jaxmm/hedging", "jaxmm/_src/random_numbers.py", "jaxmm/_src/chunking.py", "jaxmm/pricing/black.py",
-               "jaxmm/pricing/normalised_black.py", "jaxmm/stages/hedging.py", "jaxmm/stages/frames.py", "jaxmm/io/schemas.py")
+               "jaxmm/pricing/normalised_black.py", "jaxmm/stages/hedging", "jaxmm/stages/frames.py", "jaxmm/io/schemas.py", "jaxmm/io/labels.py", "jaxmm/settings.py")
 _HEDGE_TABLES = ["delta_grid", "validation", "pnl_hist", "vol_path", "time_spread"]
 
 
@@ -36,7 +36,7 @@ rule hedging_report:
         figures=directory(results("report", "figures", "hedging")),
     params:
         stage="jaxmm.stages.hedging:report",
-        code_version=code_version("jaxmm/stages/hedging.py", "jaxmm/report"),
+        code_version=code_version("jaxmm/stages/hedging", "jaxmm/report"),
     log:
         logs("hedging_report"),
     benchmark:

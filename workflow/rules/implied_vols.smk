@@ -1,8 +1,8 @@
 # Implied vols: forwards and discount factors from put-call parity, IVs and Greeks per quote,
 # and the conversion/reversal scan (jaxmm.pricing.parity, jaxmm.pricing.iv, jaxmm.stages.implied_vols).
 
-_IV_CODE = ("jaxmm/pricing/parity.py", "jaxmm/pricing/iv.py", "jaxmm/pricing/black.py", "jaxmm/stages/implied_vols.py",
-            "jaxmm/io/schemas.py", "jaxmm/io/conventions.py")
+_IV_CODE = ("jaxmm/pricing/parity.py", "jaxmm/pricing/iv.py", "jaxmm/pricing/black.py", "jaxmm/stages/implied_vols",
+            "jaxmm/io/schemas.py", "jaxmm/io/labels.py", "jaxmm/settings.py", "jaxmm/io/conventions.py")
 
 
 rule implied_vols:
@@ -41,7 +41,7 @@ rule implied_vols_report:
     params:
         stage="jaxmm.stages.implied_vols:report",
         section=config["implied_vols"],
-        code_version=code_version("jaxmm/stages/implied_vols.py", "jaxmm/pricing/parity.py", "jaxmm/report"),
+        code_version=code_version("jaxmm/stages/implied_vols", "jaxmm/pricing/parity.py", "jaxmm/report"),
     log:
         logs("implied_vols_report"),
     benchmark:

@@ -1,6 +1,6 @@
 # Ingest: raw inputs -> canonical parquet tables, quarantine and summary (jaxmm.io).
 
-_INGEST_CODE = ("jaxmm/io", "jaxmm/stages/ingest.py")
+_INGEST_CODE = ("jaxmm/io", "jaxmm/stages/ingest.py", "jaxmm/settings.py")
 
 
 def _ingest_inputs(section):

@@ -2,7 +2,7 @@
 # and a prediction market quoted around its call-spread fair value (jaxmm.mm, jaxmm.stages.mm).
 
 _MM_CODE = ("jaxmm/mm", "jaxmm/_src/chunking.py", "jaxmm/stages/frames.py", "jaxmm/pricing/black.py",
-            "jaxmm/pricing/normalised_black.py", "jaxmm/stages/mm.py", "jaxmm/io/schemas.py")
+            "jaxmm/pricing/normalised_black.py", "jaxmm/stages/mm", "jaxmm/io/schemas.py", "jaxmm/io/labels.py", "jaxmm/settings.py")
 _MM_TABLES = ["as_summary", "as_paper_table", "as_sample_path", "as_pnl_hist", "fv_series", "fv_deltas",
               "fv_hedging", "fv_sample_path"]
 
@@ -36,7 +36,7 @@ rule mm_report:
         figures=directory(results("report", "figures", "mm")),
     params:
         stage="jaxmm.stages.mm:report",
-        code_version=code_version("jaxmm/stages/mm.py", "jaxmm/report"),
+        code_version=code_version("jaxmm/stages/mm", "jaxmm/report"),
     log:
         logs("mm_report"),
     benchmark:

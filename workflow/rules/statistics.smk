@@ -1,8 +1,8 @@
 # Statistics: hedge ratio h and h2 between futures tenors, tenor-weighted portfolio risk,
 # vol beta, effective deltas, event vol, IV vs RV, ETF premia (jaxmm.stats, jaxmm.stages.statistics).
 
-_STATS_CODE = ("jaxmm/stats", "jaxmm/stages/frames.py", "jaxmm/pricing/black.py", "jaxmm/pricing/normalised_black.py", "jaxmm/stages/statistics.py",
-               "jaxmm/io/schemas.py", "jaxmm/io/tabular.py")
+_STATS_CODE = ("jaxmm/stats", "jaxmm/stages/frames.py", "jaxmm/pricing/black.py", "jaxmm/pricing/normalised_black.py", "jaxmm/stages/statistics",
+               "jaxmm/io/schemas.py", "jaxmm/io/labels.py", "jaxmm/settings.py", "jaxmm/io/tabular.py")
 _STATS = config["statistics"]
 _STATS_TABLES = ["hedge_ratios", "hedge_summary", "portfolio_risk", "vol_beta", "effective_deltas",
                  "event_vol", "vol_premium", "etf_premium"]
@@ -42,7 +42,7 @@ rule statistics_report:
         figures=directory(results("report", "figures", "statistics")),
     params:
         stage="jaxmm.stages.statistics:report",
-        code_version=code_version("jaxmm/stages/statistics.py", "jaxmm/report"),
+        code_version=code_version("jaxmm/stages/statistics", "jaxmm/report"),
     log:
         logs("statistics_report"),
     benchmark:

@@ -1,8 +1,8 @@
 # Surfaces: raw SVI per expiry and SSVI per snapshot fitted to the implied vols, arbitrage
 # checks, and a fair value for every option (jaxmm.surfaces.svi, jaxmm.surfaces.fit, jaxmm.stages.surfaces).
 
-_SURFACES_CODE = ("jaxmm/surfaces/svi.py", "jaxmm/surfaces/fit.py", "jaxmm/pricing/black.py", "jaxmm/stages/surfaces.py",
-                  "jaxmm/io/schemas.py")
+_SURFACES_CODE = ("jaxmm/surfaces/svi.py", "jaxmm/surfaces/fit.py", "jaxmm/pricing/black.py", "jaxmm/stages/surfaces", "jaxmm/stages/implied_vols/schema.py",
+                  "jaxmm/io/schemas.py", "jaxmm/io/labels.py", "jaxmm/settings.py")
 
 
 rule surfaces:
@@ -41,7 +41,7 @@ rule surfaces_report:
         figures=directory(results("report", "figures", "surfaces")),
     params:
         stage="jaxmm.stages.surfaces:report",
-        code_version=code_version("jaxmm/stages/surfaces.py", "jaxmm/surfaces/svi.py", "jaxmm/report"),
+        code_version=code_version("jaxmm/stages/surfaces", "jaxmm/stages/implied_vols/schema.py", "jaxmm/surfaces/svi.py", "jaxmm/report"),
     log:
         logs("surfaces_report"),
     benchmark:

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from jaxmm.io import schemas
 from jaxmm.settings import BacktestSettings, Strategy, Underlying
+from jaxmm.stages.backtest import schema as backtest_schema
 from jaxmm.stages.frames import daily_series, to_table
 
 log = logging.getLogger(__name__)
@@ -129,8 +129,8 @@ def run_underlying(daily: pd.DataFrame, underlying: Underlying, section: Backtes
     return {"equity": eq, "metrics": metrics, "crisis": crisis, "greeks": greeks, "breaches": breaches}
 
 
-TABLES = {"equity": schemas.BT_EQUITY, "metrics": schemas.BT_METRICS, "crisis": schemas.BT_CRISIS,
-          "greeks": schemas.BT_GREEKS, "breaches": schemas.BT_BREACHES}
+TABLES = {"equity": backtest_schema.BT_EQUITY, "metrics": backtest_schema.BT_METRICS, "crisis": backtest_schema.BT_CRISIS,
+          "greeks": backtest_schema.BT_GREEKS, "breaches": backtest_schema.BT_BREACHES}
 
 
 def compute(daily: pd.DataFrame, section: BacktestSettings | dict) -> dict[str, pd.DataFrame]:
@@ -149,79 +149,3 @@ def run(inputs: dict, outputs: dict, params: dict) -> None:
                  r["strategy"], 100 * r["cagr"], 100 * r["ann_vol"], r["sharpe"], 100 * r["max_drawdown"])
     log.info("backtest: breaches by rule %s", tables["breaches"].groupby(["underlying", "strategy", "rule"])
              .size().to_dict())
-
-
-# --------------------------------------------------------------------------- report
-
-def report(inputs: dict, outputs: dict, params: dict) -> None:
-    """Report section: metrics vs buy & hold, crisis windows, rule breaches, equity and
-    drawdown curves, book Greeks through time."""
-    from jaxmm.report import Section
-
-    sec = Section("Option writing: covered calls and cash-secured puts", order=60, figure_dir=outputs["figures"])
-    t = {name: pd.read_parquet(inputs[name]) for name in TABLES}
-    m = t["metrics"]
-    import inspect
-
-    from jaxmm.backtest.option_writing import strategy_config
-
-    s = BacktestSettings.of(params["section"])
-    library = inspect.signature(strategy_config).parameters
-    d = {k: library[k].default if getattr(s.defaults, k) is None else getattr(s.defaults, k) for k in STRATEGY_KEYS}
-    dividends = ("dividends ignored for the strategies and buy & hold alike (price index)" if not s.div_yield
-                 else f"a dividend yield of {s.div_yield:g} priced in and accrued")
-    sec.text("OPTION PRICES ARE MODELLED, NOT TRADED QUOTES. Every option is priced by Black-Scholes at the "
-             f"underlying's vol index where one exists and at trailing {s.iv_window}-day realised vol plus "
-             f"{s.iv_premium:g} elsewhere (vol_index_days below says how many days had the index); skew "
-             f"{d['skew']:g} by default, so with 0 OTM calls are priced high and OTM puts low against a real "
-             f"smile. Rate {s.rate:g}; {dividends}. Monthly expiries (third Fridays); by default entry at "
-             f"{d['dte_min']:g}-{d['dte_max']:g} calendar DTE, buy-back at {d['profit_take']:g} of the "
-             f"premium captured or at {d['dte_close']:g} DTE (each strategy may override: see its name), "
-             "assignment at expiry, option costs of a half-spread plus a fraction of value, stock costs in bp. "
-             "Conventions in full: jaxmm/backtest/option_writing.py.")
-    sec.table(m[["underlying", "strategy", "start", "end", "cagr", "ann_vol", "sharpe", "max_drawdown", "trough_date",
-                 "best_month", "worst_month", "n_entries", "n_profit_take", "n_dte_close", "n_assigned",
-                 "premium_received", "costs", "vol_index_days"]],
-              "Performance against buy & hold (CAGR, annualised vol and Sharpe over the cash rate; drawdown from "
-              "peak; premium and costs in units of the starting book)", float_format="{:.4g}")
-    c = t["crisis"]
-    if len(c):
-        wide = c.pivot_table(index=["underlying", "strategy"], columns="window", values="return",
-                             aggfunc="first").reset_index()
-        sec.table(wide, "Return in each crisis window (first close on or after its start to the last on or before "
-                  "its end)", float_format="{:.3f}")
-    b = t["breaches"]
-    counts = (b.groupby(["underlying", "strategy", "rule"]).size().rename("days").reset_index() if len(b)
-              else pd.DataFrame(columns=["underlying", "strategy", "rule", "days"]))
-    sec.text("Seed 000's inventory rules: max 5% of the book per position (as option market value, and as the index "
-             "notional the options cover: a one-underlying book always breaks the latter), net vega within 10% of "
-             "the book per vol point, and no short option with |gamma| above the limit inside 7 days of expiry.")
-    sec.table(counts, "Days in breach per rule (rules never breached are not listed)")
-    _figures(sec, t["equity"], t["greeks"])
-    sec.write(outputs["section"])
-
-
-def _figures(sec, eq: pd.DataFrame, greeks: pd.DataFrame) -> None:
-    from jaxmm.report import new_figure
-
-    for name, g in eq.groupby("underlying", sort=False):
-        fig, axes = new_figure(2, 1, figsize=(11, 6), sharex=True)
-        for strategy, s in g.groupby("strategy", sort=False):
-            d = pd.to_datetime(s["date"])
-            axes[0].plot(d, s["equity"], lw=0.9, label=strategy)
-            axes[1].plot(d, s["drawdown"], lw=0.8, label=strategy)
-        axes[0].set_yscale("log")
-        axes[0].set_ylabel("equity (start = 1)")
-        axes[1].set_ylabel("drawdown")
-        axes[0].legend(fontsize=7)
-        sec.figure(fig, f"equity_{name}", f"{name}: equity curves (log scale) and drawdowns, modelled option prices")
-        gg = greeks[greeks["underlying"] == name]
-        fig, axes = new_figure(2, 2, figsize=(12, 6), sharex=True)
-        for ax, col, title in zip(axes.flat, ("delta_frac", "gamma_frac", "vega_frac", "theta_frac"),
-                                  ("delta x S / book", "gamma x S^2 / (100 book): delta change per 1%",
-                                   "vega per vol point / book", "theta per day / book")):
-            for strategy, s in gg.groupby("strategy", sort=False):
-                ax.plot(pd.to_datetime(s["date"]), s[col], lw=0.6, label=strategy)
-            ax.set_title(title, fontsize=9)
-        axes[0][0].legend(fontsize=6)
-        sec.figure(fig, f"greeks_{name}", f"{name}: the book's Greeks through time, per unit of book value")

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from jaxmm.io import schemas
 from jaxmm.settings import HedgingSettings, TimeSpreadSettings, VolPathSettings
 from jaxmm.stages.frames import to_table
+from jaxmm.stages.hedging import schema as hedging_schema
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def time_spread_table(section: TimeSpreadSettings | dict, key, dtype=None) -> pd
                          "pnl_p01": np.quantile(pnl, 0.01), "pnl_p99": np.quantile(pnl, 0.99),
                          "slope_front_var": slope, "slope_se": slope_se,
                          "slope_predicted": 0.5 * p.f1 ** 2 * float(risk.front_gamma)})
-    return pd.DataFrame(rows, columns=schemas.HEDGE_TIME_SPREAD.names)
+    return pd.DataFrame(rows, columns=hedging_schema.HEDGE_TIME_SPREAD.names)
 
 
 # --------------------------------------------------------------------------- delta hedging
@@ -125,7 +125,7 @@ def delta_grid(section: HedgingSettings, key, dtype) -> pd.DataFrame:
             grid_rows = [{"kind": kind, "n_steps": int(n), **base, "hedge_vol": h, "actual_vol": a, "cost": c,
                           "band": b} for h, a, c, b in combos]
             rows += _summary_rows(res, grid_rows, int(d.n_paths))
-    return pd.DataFrame(rows)[schemas.HEDGE_DELTA_GRID.names]
+    return pd.DataFrame(rows)[hedging_schema.HEDGE_DELTA_GRID.names]
 
 
 def _check(check, case, n, published, ours, se, tolerance, note) -> dict:
@@ -216,7 +216,7 @@ def validation(section: HedgingSettings, key, dtype) -> tuple[pd.DataFrame, pd.D
     hist = pd.concat([pd.DataFrame({"case": f"hedge_at_{name}", "bin_lo": edges[:-1], "bin_hi": edges[1:],
                                     "count": np.histogram(hist_pnl[g], edges)[0].astype(np.int64)})
                       for g, name in enumerate(("implied", "actual"))], ignore_index=True)
-    return pd.DataFrame(rows, columns=schemas.HEDGE_VALIDATION.names), hist
+    return pd.DataFrame(rows, columns=hedging_schema.HEDGE_VALIDATION.names), hist
 
 
 # --------------------------------------------------------------------------- vol paths
@@ -258,14 +258,14 @@ def vol_path_table(section: VolPathSettings | dict, vol_beta: pd.DataFrame | Non
                                  "variance_ratio": tab.variance[r, j, d] / tab.variance[r, j, 0],
                                  "mtm_ratio": tab.mtm[r, j, d] / tab.mtm[r, j, 0],
                                  "n_paths": int(section.n_paths), "n_steps": int(section.n_steps)})
-    return pd.DataFrame(rows, columns=schemas.HEDGE_VOL_PATH.names)
+    return pd.DataFrame(rows, columns=hedging_schema.HEDGE_VOL_PATH.names)
 
 
 # --------------------------------------------------------------------------- stage
 
-TABLES = {"delta_grid": schemas.HEDGE_DELTA_GRID, "validation": schemas.HEDGE_VALIDATION,
-          "pnl_hist": schemas.HEDGE_PNL_HIST, "vol_path": schemas.HEDGE_VOL_PATH,
-          "time_spread": schemas.HEDGE_TIME_SPREAD}
+TABLES = {"delta_grid": hedging_schema.HEDGE_DELTA_GRID, "validation": hedging_schema.HEDGE_VALIDATION,
+          "pnl_hist": hedging_schema.HEDGE_PNL_HIST, "vol_path": hedging_schema.HEDGE_VOL_PATH,
+          "time_spread": hedging_schema.HEDGE_TIME_SPREAD}
 
 
 def compute(section: HedgingSettings | dict, vol_beta: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
@@ -290,101 +290,3 @@ def run(inputs: dict, outputs: dict, params: dict) -> None:
     for _, r in tables["validation"].iterrows():
         log.info("hedging: %s %s: ours %.4f (se %.4f) vs %.4f -> %s", r["check"], r["case"], r["ours"], r["ours_se"],
                  r["published"], "agrees" if r["agrees"] else "DIFFERS")
-
-
-# --------------------------------------------------------------------------- report
-
-def report(inputs: dict, outputs: dict, params: dict) -> None:
-    """Report section: validation against the published results, the delta-hedging grid,
-    hedging error vs N, P&L at implied vs actual vol, cost drag, vol-path hedging and the
-    time-spread sizings."""
-    from jaxmm.report import Section
-
-    sec = Section("Hedging: discrete delta hedging, vol paths and tenor time spreads", order=50,
-                  figure_dir=outputs["figures"])
-    t = {name: pd.read_parquet(inputs[name]) for name in TABLES}
-    v, g = t["validation"], t["delta_grid"]
-    sec.text("Batched delta-hedging Monte Carlo (one jitted call per chunk of paths for the whole grid): Black-Scholes "
-             "options bought or sold at the implied vol, the spot a GBM at the actual vol, hedged with the "
-             "Black-Scholes delta at the hedge vol at N equal times (or when the delta leaves a band), one-way "
-             "proportional costs. The P&L splits exactly into vega (marking to the hedge vol at t = 0), gamma, "
-             "theta, band mismatch, costs and the discretisation error.")
-    sec.table(v, "Published results beside this run: Derman-Kamal, Ahmad & Wilmott, Leland (agrees: within 4 "
-              "standard errors plus the stated tolerance)", float_format="{:.4g}")
-    cols = ["kind", "n_steps", "hedge_vol", "actual_vol", "cost", "band", "mean_pnl", "se_pnl", "std_pnl", "pnl_p05",
-            "pnl_p95", "mean_vega", "mean_gamma", "mean_theta", "mean_mismatch", "mean_cost", "mean_error",
-            "mean_rebalances"]
-    sec.table(g[cols], "The delta-hedging grid (P&L in time-0 money; parts of the decomposition are means)",
-              max_rows=200, float_format="{:.4g}")
-    _delta_figures(sec, v, g, t["pnl_hist"])
-    vp = t["vol_path"]
-    sec.text("Vol moving with spot: the option is marked at its own implied vol, which follows the spot in the "
-             "regime (sticky strike: fixed; sticky delta: a function of K/S; vol path: every strike's vol moves with "
-             "the ATM vol's slope). The Black delta ignores that move; the effective delta adds vega x dsigma/dS. "
-             "'variance' is the terminal hedging error's, 'mtm' the marked book's summed squared daily P&L.")
-    sec.table(vp[vp["delta"] == "effective"][["regime", "realised", "slope", "slope_source", "variance_ratio",
-                                              "mtm_ratio", "variance", "mtm", "n_paths", "n_steps"]],
-              "Effective over Black delta: ratios below 1 mean the effective delta hedges better", max_rows=80,
-              float_format="{:.4g}")
-    _vol_path_figure(sec, vp)
-    ts = t["time_spread"]
-    sec.text("Time spreads across futures tenors (seed 001's raw gamma paradox) on the two-factor curve of the "
-             "synthetic futures: short one M1 ATM call, long n M12 ATM calls, both delta-hedged daily. Sizing by raw "
-             "gamma leaves the spread short gamma in M1 terms (n Gamma_12 h^2 < Gamma_1): its P&L falls with the "
-             "front month's realised variance. Sizing by h^2-weighted gamma removes that exposure but buys 1/corr^4 "
-             "times the variance-minimising number of M12 options, and with them their own variance and vega.")
-    sec.table(ts[["regime", "sizing", "h2", "corr", "contracts", "front_gamma", "net_vega", "mean_pnl", "std_pnl",
-                  "slope_front_var", "slope_se", "slope_predicted"]],
-              "Spread sizings: Greeks carried and P&L over the horizon (slope: P&L per unit of M1 realised variance)",
-              float_format="{:.4g}")
-    sec.write(outputs["section"])
-
-
-def _delta_figures(sec, v: pd.DataFrame, g: pd.DataFrame, hist: pd.DataFrame) -> None:
-    from jaxmm.report import new_figure
-
-    fig, axes = new_figure(1, 3, figsize=(15, 4))
-    dk = v[v["check"] == "derman_kamal"]
-    if len(dk):
-        axes[0].loglog(dk["n_steps"], dk["ours"], "o", label="simulated sd")
-        axes[0].loglog(dk["n_steps"], dk["published"], "-", label="sqrt(pi/(4N)) vega sigma")
-    flat = g[(g["hedge_vol"] == g["actual_vol"]) & (g["hedge_vol"] == g["implied_vol"]) & (g["cost"] == 0)
-             & (g["band"] == 0)]
-    for kind, k in flat.groupby("kind"):
-        axes[0].loglog(k["n_steps"], k["std_pnl"], "s--", ms=4, label=f"grid: {kind}")
-    axes[0].set_xlabel("rebalancing times N")
-    axes[0].set_ylabel("sd of the hedging error")
-    axes[0].set_title("hedging error vs N (slope -1/2)")
-    axes[0].legend(fontsize=7)
-    for case, h in hist.groupby("case"):
-        axes[1].stairs(h["count"], np.append(h["bin_lo"].to_numpy(), h["bin_hi"].iloc[-1]), label=case)
-    axes[1].set_xlabel("P&L")
-    axes[1].set_title("Ahmad & Wilmott: hedging at implied vs actual vol")
-    axes[1].legend(fontsize=7)
-    costs = g[(g["band"] == 0) & (g["hedge_vol"] == g["actual_vol"])]
-    for (kind, n), k in costs.groupby(["kind", "n_steps"]):
-        k = k.groupby("cost")["mean_cost"].mean()
-        axes[2].plot(k.index, -k.to_numpy(), marker="o", label=f"{kind} N={n}")
-    axes[2].set_xlabel("one-way cost")
-    axes[2].set_ylabel("mean cost drag")
-    axes[2].set_title("cost drag")
-    axes[2].legend(fontsize=7)
-    fig.tight_layout()
-    sec.figure(fig, "delta_hedging", "Left: sd of the hedging error against N, with Derman-Kamal's line. Middle: P&L "
-               "hedging at implied vs actual vol. Right: transaction-cost drag against the cost rate")
-
-
-def _vol_path_figure(sec, vp: pd.DataFrame) -> None:
-    from jaxmm.report import new_figure
-
-    eff = vp[vp["delta"] == "effective"].sort_values("slope")
-    fig, axes = new_figure(1, 2, figsize=(12, 4))
-    for (regime, realised), r in eff.groupby(["regime", "realised"]):
-        axes[0].plot(r["slope"], r["variance_ratio"], marker="o", label=f"{regime}, {realised}")
-        axes[1].plot(r["slope"], r["mtm_ratio"], marker="o", label=f"{regime}, {realised}")
-    for ax, title in zip(axes, ("terminal hedging-error variance", "marked daily P&L variance")):
-        ax.axhline(1.0, color="k", lw=0.6)
-        ax.set_xlabel("vol-path slope")
-        ax.set_title(f"effective / Black delta: {title}", fontsize=9)
-        ax.legend(fontsize=6)
-    sec.figure(fig, "vol_path", "Effective over Black delta across slopes, per regime and realised-vol model")
