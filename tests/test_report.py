@@ -45,3 +45,34 @@ def test_caption_files_are_packaged_and_named():
     for stage in ("implied_vols", "surfaces", "statistics", "mm", "hedging", "backtest"):
         blocks = captions(stage)
         assert blocks and all(text.strip() for text in blocks.values()), stage
+
+
+def test_every_caption_the_reports_use_exists_with_its_placeholders():
+    """Each ``TEXT["name"]`` of a report module names a block of its caption file, and its
+    ``.format(...)`` keywords are exactly the block's placeholders (no block left unused)."""
+    import ast
+    import string
+    from pathlib import Path
+
+    import jaxmm
+    from jaxmm.report import captions
+
+    root = Path(jaxmm.__file__).parent / "stages"
+    modules = {p.parent.name: p for p in root.glob("*/report.py")} | {"ingest": root / "ingest.py"}
+    for stage, path in modules.items():
+        blocks = captions(stage)
+        used = set()
+        tree = ast.parse(path.read_text())
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "TEXT"):
+                continue
+            name = node.slice.value
+            assert name in blocks, (stage, name)
+            used.add(name)
+            fields = {f for _, f, _, _ in string.Formatter().parse(blocks[name]) if f}
+            attr = parents.get(node)
+            call = parents.get(attr) if isinstance(attr, ast.Attribute) and attr.attr == "format" else None
+            given = {k.arg for k in call.keywords} if call is not None else set()
+            assert fields == given, (stage, name, fields, given)
+        assert used == set(blocks), (stage, set(blocks) - used)

@@ -29,10 +29,11 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
     dividends = ("dividends ignored for the strategies and buy & hold alike (price index)" if not s.div_yield
                  else f"a dividend yield of {s.div_yield:g} priced in and accrued")
     sec.text(TEXT["text_option_prices_are_modelled"].format(iv_window=s.iv_window, iv_premium=s.iv_premium, skew=d['skew'], rate=s.rate, dividends=dividends, dte_min=d['dte_min'], dte_max=d['dte_max'], profit_take=d['profit_take'], dte_close=d['dte_close']))
-    sec.table(m[["underlying", "strategy", "start", "end", "cagr", "ann_vol", "sharpe", "max_drawdown", "trough_date",
-                 "best_month", "worst_month", "n_entries", "n_profit_take", "n_dte_close", "n_assigned",
-                 "premium_received", "costs", "vol_index_days"]],
-              TEXT["table_performance_against_buy_hold"], float_format="{:.4g}")
+    cols = ["underlying", "strategy", "start", "end", "cagr", "ann_vol", "sharpe", "max_drawdown", "worst_month",
+            "n_entries", "n_assigned", "vol_index_days"]
+    sec.table(m[cols], TEXT["table_performance_against_buy_hold"], max_columns=len(cols),
+              formats={"cagr": "{:.2%}", "ann_vol": "{:.1%}", "sharpe": "{:.2f}", "max_drawdown": "{:.1%}",
+                       "worst_month": "{:.1%}"}, full="../backtest/metrics.parquet")
     c = t["crisis"]
     if len(c):
         wide = c.pivot_table(index=["underlying", "strategy"], columns="window", values="return",

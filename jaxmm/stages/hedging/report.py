@@ -24,24 +24,22 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
     sec.text(TEXT["text_batched_delta_hedging_monte"])
     sec.table(v, TEXT["table_published_results_beside_this"], float_format="{:.4g}")
     cols = ["kind", "n_steps", "hedge_vol", "actual_vol", "cost", "band", "mean_pnl", "se_pnl", "std_pnl", "pnl_p05",
-            "pnl_p95", "mean_vega", "mean_gamma", "mean_theta", "mean_mismatch", "mean_cost", "mean_error",
-            "mean_rebalances"]
-    sec.table(g[cols], TEXT["table_delta_hedging_grid_p"],
-              max_rows=200, float_format="{:.4g}")
+            "pnl_p95", "mean_rebalances"]
+    sec.table(g[cols], TEXT["table_delta_hedging_grid_p"], max_rows=200, max_columns=len(cols),
+              formats={"mean_pnl": "{:.3f}", "se_pnl": "{:.3f}", "std_pnl": "{:.3f}", "pnl_p05": "{:.3f}",
+                       "pnl_p95": "{:.3f}", "mean_rebalances": "{:.1f}"}, full="../hedging/delta_grid.parquet")
     _delta_figures(sec, v, g, t["pnl_hist"])
     vp = t["vol_path"]
     sec.text(TEXT["text_vol_moving_spot_option"])
     sec.table(vp[vp["delta"] == "effective"][["regime", "realised", "slope", "slope_source", "variance_ratio",
                                               "mtm_ratio", "variance", "mtm", "n_paths", "n_steps"]],
-              TEXT["table_effective_over_black_delta"], max_rows=80,
-              float_format="{:.4g}")
+              TEXT["table_effective_over_black_delta"], max_rows=80, full="../hedging/vol_path.parquet")
     _vol_path_figure(sec, vp)
     ts = t["time_spread"]
     sec.text(TEXT["text_time_spreads_across_futures"])
     sec.table(ts[["regime", "sizing", "h2", "corr", "contracts", "front_gamma", "net_vega", "mean_pnl", "std_pnl",
                   "slope_front_var", "slope_se", "slope_predicted"]],
-              TEXT["table_spread_sizings_greeks_carried"],
-              float_format="{:.4g}")
+              TEXT["table_spread_sizings_greeks_carried"], full="../hedging/time_spread.parquet")
     sec.write(outputs["section"])
 
 

@@ -37,23 +37,33 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
     sec.table(statuses.groupby(["group", "name"])["value"].sum().astype(int).rename("count").reset_index(),
               TEXT["table_status_counts_all_snapshots"])
     cols = ["source", "root", "quote_date", "expiry", "t", "forward", "discount", "rate", "n_pairs",
-            "n_downweighted", "residual_std", "forward_method", "atm_iv"]
-    sec.table(forwards[cols], TEXT["table_forwards_discount_factors_atm"], max_rows=40)
+            "forward_method", "atm_iv"]
+    sec.table(forwards[cols], TEXT["table_forwards_discount_factors_atm"], max_rows=40,
+              units={"t": "years", "rate": "per year"},
+              formats={"t": "{:.3f}", "forward": "{:.2f}", "discount": "{:.5f}", "rate": "{:.2%}",
+                       "atm_iv": "{:.1%}"}, full="../implied_vols/forwards.parquet")
     flagged = forwards[(forwards["rate_status"] != parity.RateStatus.OK.value)
                        | (forwards["forward_method"] != parity.ForwardMethod.REGRESSION.value)]
     if len(flagged):
         sec.table(flagged[["source", "root", "quote_date", "expiry", "t", "n_pairs", "regression_rate",
-                           "regression_rate_se", "rate_status", "rate", "forward", "forward_se", "forward_method"]],
-                  TEXT["table_flagged_expiries_regression_s"], max_rows=60)
+                           "regression_rate_se", "rate_status", "rate", "forward_method"]],
+                  TEXT["table_flagged_expiries_regression_s"], max_rows=60,
+                  units={"t": "years", "regression_rate": "per year", "regression_rate_se": "per year",
+                         "rate": "per year"},
+                  formats={"t": "{:.3f}", "regression_rate": "{:.2%}", "regression_rate_se": "{:.2%}",
+                           "rate": "{:.2%}"}, full="../implied_vols/forwards.parquet")
     else:
         sec.text(TEXT["text_every_expiry_s_forward"])
     _rate_figure(sec, forwards, (low, high))
     _term_structure_figure(sec, forwards)
     _smiles_figure(sec, quotes)
     if len(scan):
-        sec.table(scan[["rank", "source", "quote_date", "expiry", "strike", "strategy", "call_side", "call_price",
-                        "put_side", "put_price", "forward_side", "forward", "discount", "edge", "edge_bp"]],
-                  TEXT["table_parity_scan_conversions_reversals"], max_rows=20)
+        sec.table(scan[["rank", "source", "quote_date", "expiry", "strike", "strategy", "call_price", "put_price",
+                        "forward", "edge", "edge_bp"]],
+                  TEXT["table_parity_scan_conversions_reversals"], max_rows=20,
+                  units={"call_price": "USD", "put_price": "USD", "edge": "USD", "edge_bp": "bp"},
+                  formats={"strike": "{:g}", "forward": "{:.2f}", "edge": "{:.3f}", "edge_bp": "{:.1f}"},
+                  full="../implied_vols/parity_scan.parquet")
     else:
         sec.text(TEXT["text_parity_scan_conversion_reversal"])
     sec.write(outputs["section"])
@@ -149,4 +159,4 @@ def _smiles_figure(sec, quotes: pd.DataFrame) -> None:
     axes.flat[0].legend(fontsize=6)
     fig.supxlabel("log-moneyness ln(K/F)"); fig.supylabel("implied vol")
     fig.tight_layout()
-    sec.figure(fig, "smiles", TEXT["figure_smiles"].format(source=source, last_quote_date_iloc_0=last['quote_date'].iloc[0]))
+    sec.figure(fig, "smiles", TEXT["figure_smiles"].format(source=source, quote_date=last['quote_date'].iloc[0]))

@@ -22,7 +22,7 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
     s, paper = t["as_summary"], t["as_paper_table"]
     base = s[s["scenario"] == "base"]
     r0 = base.iloc[0]
-    sec.text(TEXT["text_batched_monte_carlo_quoting"].format(r0_s0=r0['s0'], r0_t=r0['T'], r0_sigma=r0['sigma'], r0_k=r0['k'], r0_a=r0['A'], r0_n_steps=r0['n_steps'], r0_mid=r0['mid'], r0_fill=r0['fill'], r0_n_paths=r0['n_paths'], lambda_delta_dt_if_r0_fill_linear_else_1='lambda(delta) dt' if r0['fill'] == 'linear' else '1 - exp(-lambda(delta) dt)'))
+    sec.text(TEXT["text_batched_monte_carlo_quoting"].format(s0=r0['s0'], T=r0['T'], sigma=r0['sigma'], k=r0['k'], A=r0['A'], n_steps=r0['n_steps'], mid=r0['mid'], fill=r0['fill'], n_paths=r0['n_paths'], fill_probability='lambda(delta) dt' if r0['fill'] == 'linear' else '1 - exp(-lambda(delta) dt)'))
     if len(paper):
         wide = paper.pivot_table(index=["version", "gamma", "policy"], columns="column",
                                  values=["paper", "ours"], aggfunc="first")
@@ -40,7 +40,7 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
                   TEXT["table_avellaneda_stoikov_section_paper"],
                   float_format="{:.4g}")
         n_fail = int((~paper["reproduces"]).sum())
-        sec.text(TEXT["text_paper_cells_reproduce_do"].format(int_paper_reproduces_sum=int(paper['reproduces'].sum()), len_paper=len(paper), n_fail=n_fail))
+        sec.text(TEXT["text_paper_cells_reproduce_do"].format(n_reproduced=int(paper['reproduces'].sum()), n_cells=len(paper), n_fail=n_fail))
     cols = ["policy", "gamma", "mean_profit", "se_profit", "std_profit", "sharpe", "profit_p05", "profit_p50",
             "profit_p95", "mean_final_q", "std_final_q", "mean_bid_fills", "mean_ask_fills", "mean_spread",
             "mean_max_drawdown", "mean_max_abs_q", "status"]
@@ -123,7 +123,7 @@ def _fair_value_section(sec, t: dict) -> None:
     axes[1].set_title("slopes against the futures (the delta)")
     fig.tight_layout()
     sec.figure(fig, "fair_value_heartbeat", TEXT["figure_fair_value_heartbeat"])
-    sec.table(hedging, TEXT["table_quoting_around_fair_value"].format(int_hedging_n_paths_iloc_0=int(hedging['n_paths'].iloc[0]), hedging_overreaction_iloc_0=hedging['overreaction'].iloc[0]),
+    sec.table(hedging, TEXT["table_quoting_around_fair_value"].format(n_paths=int(hedging['n_paths'].iloc[0]), overreaction=hedging['overreaction'].iloc[0]),
               float_format="{:.4g}")
     fig, axes = new_figure(1, 2, figsize=(13, 4))
     axes[0].plot(hedging["mean_hedge_cost"], hedging["std_pnl"], marker="o")

@@ -21,15 +21,19 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
     sec.text(TEXT["text_hedge_ratio_between_futures"])
     if len(summary):
         sec.table(summary[["source", "pair", "statistic", "latest_date", "latest", "mean", "min", "max", "n_obs"]],
-                  TEXT["table_hedge_ratio_summary_latest"], max_rows=80)
+                  TEXT["table_hedge_ratio_summary_latest"], max_rows=80, full="../statistics/hedge_summary.parquet")
         _hedge_figure(sec, hedge, summary)
     else:
         sec.text(TEXT["text_futures_tenor_pair_has"])
     risk = t["portfolio_risk"]
     if len(risk):
-        sec.table(risk[["source", "date", "level", "tenor", "h", "h_source", "price", "vol", "n_positions", "delta",
-                        "front_delta", "gamma", "front_gamma", "vega", "theta"]],
-                  TEXT["table_portfolio_risk_raw_front"].format(risk_positions_file_iloc_0=risk['positions_file'].iloc[0], risk_date_iloc_0=risk['date'].iloc[0]))
+        cols = ["level", "tenor", "h", "h_source", "price", "vol", "n_positions", "delta", "front_delta", "gamma",
+                "front_gamma", "vega", "theta"]
+        sec.table(risk[cols], TEXT["table_portfolio_risk_raw_front"].format(
+                      source=risk["source"].iloc[0], positions_file=risk["positions_file"].iloc[0],
+                      date=risk["date"].iloc[0]),
+                  max_columns=len(cols), formats={"vol": "{:.1%}", "h": "{:.3f}"},
+                  full="../statistics/portfolio_risk.parquet")
     else:
         sec.text(TEXT["text_positions_file_configured_statistics"])
     _vol_beta_section(sec, t["vol_beta"])
@@ -103,7 +107,7 @@ def _effective_delta_section(sec, eff: pd.DataFrame) -> None:
     near = e[e["log_moneyness"].abs() <= 0.03]
     table = near.pivot_table(index=["strike", "delta", "mid_iv"], columns="slope", values="effective_delta")
     table.columns = [f"effective delta, slope {s:g}" for s in table.columns]
-    sec.table(table.reset_index(), TEXT["table_expiry_calls_near_money"].format(src=src, e_quote_date_iloc_0=e['quote_date'].iloc[0], expiry=expiry), max_rows=30)
+    sec.table(table.reset_index(), TEXT["table_expiry_calls_near_money"].format(src=src, quote_date=e['quote_date'].iloc[0], expiry=expiry), max_rows=30)
     fig, axes = new_figure(1, 1, figsize=(7, 4), squeeze=False)
     ax = axes[0, 0]
     for slope, g in e.groupby("slope"):

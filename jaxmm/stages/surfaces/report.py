@@ -26,22 +26,27 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
         sec.text(TEXT["text_slices_forward_nothing_fitted"])
         sec.write(outputs["section"])
         return
-    cols = ["source", "root", "quote_date", "expiry", "t", "fit_abs_z", "n_fit_quotes", "n_eval_quotes", "status",
-            "off_market_reason", "iterations", "rmse_vol", "frac_inside", "frac_inside_3sd", "max_abs_residual",
-            "wing_ratio", "min_g", "butterfly_ok", "calendar_violations", "calendar_min_gap", "ssvi_rmse_vol"]
-    sec.table(s[cols], TEXT["table_slice_checked_every_otm"], max_rows=60)
-    sec.table(s[["source", "root", "quote_date", "expiry", *PARAM_NAMES, *JW_NAMES]],
-              TEXT["table_svi_parameters_raw_jump"], max_rows=60)
+    cols = ["source", "root", "quote_date", "expiry", "t", "status", "off_market_reason", "n_fit_quotes", "rmse_vol",
+            "frac_inside", "max_abs_residual", "min_g", "calendar_violations"]
+    sec.table(s[cols], TEXT["table_slice_checked_every_otm"], max_rows=60, max_columns=len(cols),
+              units={"t": "years", "rmse_vol": "vol", "max_abs_residual": "half-spreads"},
+              formats={"t": "{:.3f}", "rmse_vol": "{:.4f}", "frac_inside": "{:.0%}", "min_g": "{:.3g}"},
+              full="../surfaces/svi_params.parquet")
+    sec.table(s[["source", "root", "quote_date", "expiry", *PARAM_NAMES]], TEXT["table_svi_parameters_raw_jump"],
+              max_rows=60, full="../surfaces/svi_params.parquet")
     if len(ssvi):
         sec.table(ssvi[SNAPSHOT_KEYS + ["rho", "eta", "gamma", "status", "iterations", "n_slices", "rmse_vol"]],
-                  TEXT["table_ssvi_power_law_phi"])
+                  TEXT["table_ssvi_power_law_phi"], units={"rmse_vol": "vol"}, full="../surfaces/ssvi_params.parquet")
     _smile_figure(sec, s, fair)
     _variance_figure(sec, s)
     if len(ranked):
-        sec.table(ranked[["side", "rank", "quote_date", "expiry", "strike", "right", "bid", "ask", "mid", "fair_value",
-                          "residual_usd", "residual_half_spreads", "mid_iv", "fair_iv"]],
-                  TEXT["table_richest_cheapest_options_fit"],
-                  max_rows=2 * 20 * max(len(ranked.groupby(SNAPSHOT_KEYS)), 1))
+        cols = ["side", "rank", "quote_date", "expiry", "strike", "right", "bid", "ask", "fair_value",
+                "residual_half_spreads", "mid_iv", "fair_iv"]
+        sec.table(ranked[cols], TEXT["table_richest_cheapest_options_fit"],
+                  max_rows=2 * 20 * max(len(ranked.groupby(SNAPSHOT_KEYS)), 1), max_columns=len(cols),
+                  units={"bid": "USD", "ask": "USD", "fair_value": "USD", "residual_half_spreads": "half-spreads"},
+                  formats={"mid_iv": "{:.1%}", "fair_iv": "{:.1%}", "residual_half_spreads": "{:.2f}",
+                           "strike": "{:g}"}, full="../surfaces/rich_cheap.parquet")
     sec.write(outputs["section"])
 
 
@@ -85,7 +90,7 @@ def _smile_figure(sec, s: pd.DataFrame, fair: pd.DataFrame) -> None:
     axes.flat[0].legend(fontsize=6)
     fig.supxlabel("log-moneyness ln(K/F)"); fig.supylabel("implied vol")
     fig.tight_layout()
-    sec.figure(fig, "smiles", TEXT["figure_smiles"].format(fitted_source_iloc_0=fitted['source'].iloc[0], fitted_quote_date_iloc_0=fitted['quote_date'].iloc[0]))
+    sec.figure(fig, "smiles", TEXT["figure_smiles"].format(source=fitted['source'].iloc[0], quote_date=fitted['quote_date'].iloc[0]))
 
 
 def _variance_figure(sec, s: pd.DataFrame) -> None:
