@@ -89,9 +89,14 @@ def captions(stage: str) -> dict[str, str]:
 
 
 def _cell(value, float_format: str) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    """A table cell: empty for null; under a significant-digits format (``{:.4g}``), whole
+    numbers and numbers of 10^4 or more as plain integers (a strike 10400, not 1.04e+04)."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, float):
+        if float_format.endswith("g}") and abs(value) < 1e15 and value not in (float("inf"), float("-inf")):
+            if value == int(value) or abs(value) >= 1e4:
+                return f"{value:.0f}"
         return float_format.format(value)
     return str(value)
 
@@ -109,7 +114,7 @@ def new_figure(*args, **kwargs):
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 h1{border-bottom:2px solid #333} h2{margin-top:2em;border-bottom:1px solid #aaa}
-table{border-collapse:collapse;font-size:13px;margin:.5em 0 1.5em}
+table{border-collapse:collapse;font-size:13px;margin:.5em 0 1.5em;display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right} th{background:#f0f0f0}
 td:first-child,th:first-child{text-align:left} caption{text-align:left;font-weight:600;padding:4px 0}
 figure{margin:1em 0} figcaption{font-size:13px;color:#555} img{max-width:100%}

@@ -164,14 +164,14 @@ def _chain_section(sec, chains: pd.DataFrame) -> None:
         underlying=("underlying_price", "median"), roots=("root", "nunique"), expiries=("expiry", "nunique"),
         strikes=("strike", "nunique"), quotes=("strike", "size")).reset_index()
     sec.text(TEXT["text_snapshot_taken_outside_session"])
-    sec.table(snap, TEXT["table_chain_snapshots_as_download"])
+    sec.table(snap, TEXT["table_chain_snapshots_as_download"], units={"underlying": "median price"})
     per_expiry = chains.groupby(labels.SLICE_KEYS).agg(
         settlement=("settlement", "first"), settlement_time=("settlement_time", "first"),
         expiry_flag=("expiry_flag", "first"), strikes=("strike", "nunique"), min_strike=("strike", "min"),
         max_strike=("strike", "max"), quotes=("strike", "size"),
         two_sided=("bid", lambda b: int((b > 0).sum()))).reset_index()
-    sec.table(per_expiry, TEXT["table_quotes_expiry_root_settlement"],
-              max_rows=40)
+    sec.table(per_expiry.drop(columns=["underlying"]), TEXT["table_quotes_expiry_root_settlement"], max_rows=40,
+              full="../ingest/chains.parquet")
 
     # Latest snapshot of the first source: out-of-the-money mids by expiry.
     source = chains["source"].iloc[0]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from jaxmm.report import captions
-from jaxmm.stages.mm.compute import PAPER_COLUMNS, TABLES
+from jaxmm.stages.mm.compute import TABLES
 
 TEXT = captions("mm")   # this section's prose: jaxmm/report/captions/mm.md
 
@@ -35,21 +35,25 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
             worst[["version", "gamma", "policy", "column", "z"]].rename(columns={"column": "worst_cell",
                                                                                   "z": "worst_z"}),
             on=["version", "gamma", "policy"])
-        order = [f"{c}_{v}" for c in PAPER_COLUMNS for v in ("paper", "ours")]
-        sec.table(wide[["version", "gamma", "policy", *order, "reproduces", "worst_cell", "worst_z"]],
-                  TEXT["table_avellaneda_stoikov_section_paper"],
-                  float_format="{:.4g}")
+        order = [f"{c}_{v}" for c in ("spread", "profit", "std_profit") for v in ("paper", "ours")]
+        cols = ["version", "gamma", "policy", *order, "reproduces", "worst_cell", "worst_z"]
+        sec.table(wide[cols], TEXT["table_avellaneda_stoikov_section_paper"], max_columns=len(cols),
+                  formats={"worst_z": "{:.1f}"}, full="../mm/as_paper_table.parquet")
         n_fail = int((~paper["reproduces"]).sum())
         sec.text(TEXT["text_paper_cells_reproduce_do"].format(n_reproduced=int(paper['reproduces'].sum()), n_cells=len(paper), n_fail=n_fail))
-    cols = ["policy", "gamma", "mean_profit", "se_profit", "std_profit", "sharpe", "profit_p05", "profit_p50",
-            "profit_p95", "mean_final_q", "std_final_q", "mean_bid_fills", "mean_ask_fills", "mean_spread",
-            "mean_max_drawdown", "mean_max_abs_q", "status"]
-    sec.table(base.sort_values(["gamma", "policy"])[cols], TEXT["table_terminal_p_l_inventory"])
+    cols = ["policy", "gamma", "mean_profit", "se_profit", "std_profit", "sharpe", "profit_p05", "profit_p95",
+            "std_final_q", "mean_spread", "mean_max_drawdown", "status"]
+    sec.table(base.sort_values(["gamma", "policy"])[cols], TEXT["table_terminal_p_l_inventory"],
+              formats={"mean_profit": "{:.2f}", "se_profit": "{:.2f}", "std_profit": "{:.2f}", "sharpe": "{:.2f}",
+                       "profit_p05": "{:.1f}", "profit_p95": "{:.1f}", "std_final_q": "{:.2f}",
+                       "mean_spread": "{:.3f}", "mean_max_drawdown": "{:.2f}"}, full="../mm/as_summary.parquet")
     scen = s[s["scenario"] != "base"]
     if len(scen):
-        sec.table(scen[["scenario", "policy", "gamma", "rebate", "impact", "jump_rate", "jump_size", "q_max", "mid",
-                        "fill", "mean_profit", "se_profit", "std_profit", "sharpe", "std_final_q", "mean_max_drawdown"]],
-                  TEXT["table_scenarios_scenario_gamma_fees"], max_rows=80)
+        sec.table(scen[["scenario", "policy", "gamma", "mean_profit", "se_profit", "std_profit", "sharpe",
+                        "std_final_q", "mean_max_drawdown"]],
+                  TEXT["table_scenarios_scenario_gamma_fees"], max_rows=80,
+                  formats={"mean_profit": "{:.2f}", "se_profit": "{:.2f}", "std_profit": "{:.2f}", "sharpe": "{:.2f}",
+                           "std_final_q": "{:.2f}", "mean_max_drawdown": "{:.2f}"}, full="../mm/as_summary.parquet")
     _as_figures(sec, base, t["as_sample_path"], t["as_pnl_hist"])
     _fair_value_section(sec, t)
     sec.write(outputs["section"])
@@ -123,8 +127,11 @@ def _fair_value_section(sec, t: dict) -> None:
     axes[1].set_title("slopes against the futures (the delta)")
     fig.tight_layout()
     sec.figure(fig, "fair_value_heartbeat", TEXT["figure_fair_value_heartbeat"])
-    sec.table(hedging, TEXT["table_quoting_around_fair_value"].format(n_paths=int(hedging['n_paths'].iloc[0]), overreaction=hedging['overreaction'].iloc[0]),
-              float_format="{:.4g}")
+    sec.table(hedging[["hedge_threshold", "mean_pnl", "se_pnl", "std_pnl", "pnl_p05", "pnl_p95", "mean_edge",
+                       "mean_hedge_cost", "mean_n_hedges", "std_final_q"]],
+              TEXT["table_quoting_around_fair_value"].format(n_paths=int(hedging["n_paths"].iloc[0]),
+                                                             overreaction=hedging["overreaction"].iloc[0]),
+              full="../mm/fv_hedging.parquet")
     fig, axes = new_figure(1, 2, figsize=(13, 4))
     axes[0].plot(hedging["mean_hedge_cost"], hedging["std_pnl"], marker="o")
     for _, r in hedging.iterrows():
