@@ -6,7 +6,7 @@ every configured underlying in one jitted call per underlying
 traded quotes**: Black-Scholes at the underlying's vol index where it has one, else
 trailing realised vol plus ``iv_premium``.
 
-Tables (``results/backtest/``; columns in :mod:`jaxmm.io.schemas`): ``equity`` (daily
+Tables (``results/backtest/``; columns in :mod:`jaxmm.stages.backtest.schema`): ``equity`` (daily
 equity, drawdown and the option held, per underlying and strategy, buy & hold included),
 ``metrics`` (CAGR, vol, Sharpe, max drawdown, best and worst month, activity and costs),
 ``crisis`` (returns in the crisis windows), ``greeks`` (the book's delta, gamma, vega and

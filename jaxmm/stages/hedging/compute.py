@@ -1,6 +1,6 @@
 """Hedging stage: batched delta-hedging studies, vol-path hedging and tenor time spreads.
 
-Tables (``results/hedging/``; columns in :mod:`jaxmm.io.schemas`):
+Tables (``results/hedging/``; columns in :mod:`jaxmm.stages.hedging.schema`):
 
 * ``delta_grid``: the delta-hedging grid (kind x N x hedge vol x actual vol x cost x band,
   :func:`jaxmm.hedging.delta_hedge.simulate_hedge`): P&L distribution and the mean of each

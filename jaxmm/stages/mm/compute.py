@@ -1,6 +1,6 @@
 """Market-making stage: batched A-S / GLFT quoting studies and fair-value market making.
 
-Tables (``results/mm/``; every column documented in :mod:`jaxmm.io.schemas`):
+Tables (``results/mm/``; every column documented in :mod:`jaxmm.stages.mm.schema`):
 
 * ``as_summary``: per policy, scenario and grid point, the distribution of terminal P&L
   (mean with its standard error, std, quantiles, mean/std as a Sharpe-like ratio), final
