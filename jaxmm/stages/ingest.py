@@ -212,4 +212,4 @@ def _futures_section(sec, tenors: pd.DataFrame) -> None:
         for d in dates:
             ax2.plot(wide.columns, wide.loc[d], "o-", ms=3, label=str(d))
         ax2.set_title("curve snapshots"); ax2.set_xlabel("tenor (months)"); ax2.set_ylabel("settle"); ax2.legend(fontsize=7)
-        sec.figure(fig, f"futures_curve_{source}", TEXT["text_futures_curve_through_time"].format(source=source))
+        sec.figure(fig, f"futures_curve_{source}", TEXT["figure_futures_curve"].format(source=source))

@@ -61,7 +61,7 @@ def _figures(sec, eq: pd.DataFrame, greeks: pd.DataFrame) -> None:
         axes[0].set_ylabel("equity (start = 1)")
         axes[1].set_ylabel("drawdown")
         axes[0].legend(fontsize=7)
-        sec.figure(fig, f"equity_{name}", TEXT["text_equity_curves_log_scale"].format(name=name))
+        sec.figure(fig, f"equity_{name}", TEXT["figure_equity"].format(name=name))
         gg = greeks[greeks["underlying"] == name]
         fig, axes = new_figure(2, 2, figsize=(12, 6), sharex=True)
         for ax, col, title in zip(axes.flat, ("delta_frac", "gamma_frac", "vega_frac", "theta_frac"),
@@ -71,4 +71,4 @@ def _figures(sec, eq: pd.DataFrame, greeks: pd.DataFrame) -> None:
                 ax.plot(pd.to_datetime(s["date"]), s[col], lw=0.6, label=strategy)
             ax.set_title(title, fontsize=9)
         axes[0][0].legend(fontsize=6)
-        sec.figure(fig, f"greeks_{name}", TEXT["text_book_s_greeks_through"].format(name=name))
+        sec.figure(fig, f"greeks_{name}", TEXT["figure_greeks"].format(name=name))
