@@ -82,7 +82,7 @@ def run_check(paths: list[str | Path], fmt: str = "cboe", name: str = "check", *
 def checked_quotes(check: ChainCheck, n_sd: float = 3.0) -> pd.DataFrame:
     """Fair values of the OTM quotes with a solved mid IV within ``n_sd`` ATM sd, with
     their slice's fit status and the slice's highest mid IV."""
-    from jaxmm.io.schemas import SLICE_KEYS
+    from jaxmm.io.labels import SLICE_KEYS
 
     fair = check.surfaces["fair_values"]
     params = check.surfaces["svi_params"]

@@ -27,8 +27,8 @@ def _key_path(path) -> str:
     return out or "(top level)"
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
-    where = _key_path(error.absolute_path)
+def _describe(error: jsonschema.ValidationError, prefix: str = "") -> str:
+    where = _key_path([*prefix.split("."), *error.absolute_path] if prefix else error.absolute_path)
     schema = error.schema
     if error.validator == "additionalProperties":
         allowed = ", ".join(sorted(schema.get("properties", {})))

@@ -1,7 +1,7 @@
 """The README's generated references stay equal to the code they describe."""
 
 from jaxmm.config import reference_table
-from jaxmm.io.schemas import markdown_tables
+from jaxmm.stages.tables import markdown_tables
 from jaxmm.synthetic.config import schema_fragment_yaml
 
 

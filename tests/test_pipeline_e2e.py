@@ -15,6 +15,8 @@ import pytest
 import yaml
 
 from jaxmm.io import schemas
+from jaxmm.stages.implied_vols import schema as implied_vols_schema
+from jaxmm.stages.tables import TABLES as OUTPUT_TABLES
 
 pytestmark = pytest.mark.e2e
 
@@ -105,13 +107,13 @@ def test_outputs_follow_their_schemas(workdir):
         assert table.schema.equals(schema, check_metadata=False), name
         assert table.num_rows > 0, name
     iv = workdir / "results" / "implied_vols"
-    for name, schema in [("forwards", schemas.IV_FORWARDS), ("quotes", schemas.IV_QUOTES),
-                         ("parity_scan", schemas.PARITY_SCAN), ("summary", schemas.IV_SUMMARY)]:
+    for name, schema in [("forwards", implied_vols_schema.IV_FORWARDS), ("quotes", implied_vols_schema.IV_QUOTES),
+                         ("parity_scan", implied_vols_schema.PARITY_SCAN), ("summary", implied_vols_schema.IV_SUMMARY)]:
         table = pq.read_table(iv / f"{name}.parquet")
         assert table.schema.equals(schema, check_metadata=False), name
         assert table.num_rows > 0 or name == "parity_scan", name
     stats = workdir / "results" / "statistics"
-    for path, schema in schemas.TABLES.items():
+    for path, schema in OUTPUT_TABLES.items():
         if path.startswith(("results/statistics/", "results/surfaces/", "results/mm/", "results/backtest/",
                             "results/hedging/")):
             table = pq.read_table(workdir / path)

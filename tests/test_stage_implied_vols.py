@@ -15,17 +15,18 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from jaxmm.io import schemas
 from jaxmm.io import conventions
+from jaxmm.io import labels
 from jaxmm.io.chains import read_chains
 from jaxmm.pricing.iv import IVStatus
 from jaxmm.stages import implied_vols as stage
+from jaxmm.stages.implied_vols import schema as implied_vols_schema
 from jaxmm.synthetic import _streams, chains as synthetic_chains, resolve
 
 SMALL = {"chains": {"n_quote_dates": 2, "strikes_per_expiry": 40, "n_weeklies": 1, "n_monthlies": 2,
                     "max_years": 1.0}}
-OUTPUTS = {"forwards": schemas.IV_FORWARDS, "quotes": schemas.IV_QUOTES,
-           "parity_scan": schemas.PARITY_SCAN, "summary": schemas.IV_SUMMARY}
+OUTPUTS = {"forwards": implied_vols_schema.IV_FORWARDS, "quotes": implied_vols_schema.IV_QUOTES,
+           "parity_scan": implied_vols_schema.PARITY_SCAN, "summary": implied_vols_schema.IV_SUMMARY}
 
 
 def read_cboe(paths, name):
@@ -108,7 +109,7 @@ def test_statuses_are_consistent(stage_run):
     unsolved = q["quote_status"] == "unsolved"
     assert (q.loc[unsolved, "mid_iv_status"] != "ok").all()
     for side in ("bid", "mid", "ask"):                    # readable labels, not codes
-        assert set(q[f"{side}_iv_status"].dropna()) <= set(schemas.IV_STATUS_LABELS)
+        assert set(q[f"{side}_iv_status"].dropna()) <= set(labels.IV_STATUS_LABELS)
     assert q.loc[~ok, ["mid_iv", "delta"]].isna().all().all()
     # Synthetic quotes: the two-sided OTM quotes all solve.
     two_sided_otm = q[q["otm"] & (q["bid"] > 0)]
@@ -168,9 +169,9 @@ def test_report_section(stage_run, tmp_path):
 
 
 def test_iv_status_labels_documented():
-    assert schemas.IV_STATUS_LABELS == tuple(s.label for s in sorted(IVStatus))
+    assert labels.IV_STATUS_LABELS == tuple(s.label for s in sorted(IVStatus))
     assert [s.value for s in sorted(IVStatus)] == list(range(len(IVStatus)))      # label index = code
-    assert re.findall(r"'([a-z_]+)'", schemas.IV_STATUS_DOC) == list(schemas.IV_STATUS_LABELS)
+    assert re.findall(r"'([a-z_]+)'", implied_vols_schema.IV_STATUS_DOC) == list(labels.IV_STATUS_LABELS)
 
 
 # --------------------------------------------------------------------------- variants

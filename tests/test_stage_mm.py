@@ -16,9 +16,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from jaxmm.io import schemas
 from jaxmm.stages import mm as stage
 from jaxmm.stages.frames import to_table
+from jaxmm.stages.tables import TABLES as OUTPUT_TABLES
 from jaxmm.synthetic import _streams, resolve
 from jaxmm.synthetic import series as synthetic_series
 
@@ -179,4 +179,4 @@ def test_missing_series_and_bad_expiry_are_clear_errors(prediction):
 def test_schemas_document_every_table():
     for schema in stage.TABLES.values():
         assert all(f.metadata and f.metadata[b"doc"] for f in schema)
-    assert "results/mm/as_paper_table.parquet" in schemas.TABLES
+    assert "results/mm/as_paper_table.parquet" in OUTPUT_TABLES

@@ -273,7 +273,7 @@ def _pair(daily, spot, vol, scale):
 
 def test_vol_beta_matches_pandas_rolling_ols():
     daily = _daily(np.random.default_rng(3))
-    out = stage.vol_beta(stage._vol_frame(daily, SERIES), {"window": 20, "changes": "log"})
+    out = stage.vol_beta(stage.vol_frame(daily, SERIES), {"window": 20, "changes": "log"})
     for name, vol, scale in (("idx", ("s", "vix"), 0.01), ("sparse", ("v2", "vol"), 1.0)):
         p = _pair(daily, ("s", "spot"), vol, scale)      # the sparse one on every other date
         r, dv = np.log(p["spot"]).diff(), np.log(p["vol"]).diff()
@@ -288,7 +288,7 @@ def test_vol_beta_matches_pandas_rolling_ols():
         assert (got["status"].iloc[:20] == "few_obs").all() and (got["status"].iloc[20:] == "ok").all()
     idx = out[(out["series"] == "idx") & (out["status"] == "ok")]
     assert abs(idx["slope"].mean() + 3) < 0.5        # the series was built with a -3 slope (+ noise)
-    points = stage.vol_beta(stage._vol_frame(daily, SERIES[:1]), {"window": 20, "changes": "points"})
+    points = stage.vol_beta(stage.vol_frame(daily, SERIES[:1]), {"window": 20, "changes": "points"})
     p = _pair(daily, ("s", "spot"), ("s", "vix"), 0.01)
     r, dv = np.log(p["spot"]).diff(), 100 * p["vol"].diff()
     np.testing.assert_allclose(points["slope"], (dv.rolling(20).cov(r) / r.rolling(20).var()).to_numpy(),
@@ -297,7 +297,7 @@ def test_vol_beta_matches_pandas_rolling_ols():
 
 def test_vol_premium_index_and_chain_rows():
     daily = _daily(np.random.default_rng(4))
-    frame = stage._vol_frame(daily, SERIES[:1])
+    frame = stage.vol_frame(daily, SERIES[:1])
     day = _dates(120)[60]
     forwards = pd.DataFrame({"source": "chain", "root": "X",
                              "quote_date": [day, day, _dates(120)[-1] + pd.Timedelta(days=30)],
@@ -325,7 +325,7 @@ def test_vol_premium_chain_atm_from_the_svi_fits():
     (iv_source 'svi'), the implied-vol stage's interpolated atm_iv elsewhere, or everywhere
     with statistics.vol_premium.atm_iv 'interpolated' (exact: no arithmetic but the sqrt)."""
     daily = _daily(np.random.default_rng(4))
-    frame = stage._vol_frame(daily, SERIES[:1])
+    frame = stage.vol_frame(daily, SERIES[:1])
     day = _dates(120)[60]
     expiries = [day + pd.Timedelta(days=30), day + pd.Timedelta(days=90)]
     forwards = pd.DataFrame({"source": "chain", "underlying": "U", "root": "X", "quote_date": [day, day],
@@ -351,7 +351,7 @@ def test_missing_daily_series_names_the_config_key():
     daily = _daily(np.random.default_rng(5))
     bad = [{**SERIES[0], "vol": {"source": "s", "field": "VIX9D"}}]
     with pytest.raises(ValueError, match=r"statistics.vol_series\[0\].vol: no daily series s:VIX9D"):
-        stage._vol_frame(daily, bad)
+        stage.vol_frame(daily, bad)
 
 
 def test_etf_premium_zscore_and_spread_match_pandas():

@@ -14,17 +14,20 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from jaxmm.io import schemas
 from jaxmm.io import conventions
+from jaxmm.io import labels
 from jaxmm.io.chains import read_chains
 from jaxmm.stages import implied_vols, surfaces
+from jaxmm.stages.frames import to_table
+from jaxmm.stages.implied_vols import schema as implied_vols_schema
+from jaxmm.stages.surfaces import schema as surfaces_schema
 from jaxmm.surfaces.fit import FitStatus
 from jaxmm.synthetic import _streams, chains as synthetic_chains, resolve
 
 SMALL = {"chains": {"n_quote_dates": 2, "strikes_per_expiry": 40, "n_weeklies": 1, "n_monthlies": 3,
                     "max_years": 1.0}}
-OUTPUTS = {"svi_params": schemas.SVI_PARAMS, "ssvi_params": schemas.SSVI_PARAMS,
-           "fair_values": schemas.FAIR_VALUES, "rich_cheap": schemas.RICH_CHEAP}
+OUTPUTS = {"svi_params": surfaces_schema.SVI_PARAMS, "ssvi_params": surfaces_schema.SSVI_PARAMS,
+           "fair_values": surfaces_schema.FAIR_VALUES, "rich_cheap": surfaces_schema.RICH_CHEAP}
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +39,8 @@ def synthetic(tmp_path_factory):
     chains = conventions.apply(read_chains([out / "chains"], "cboe", "synthetic_spx"),
                                {"name": "synthetic_spx", "format": "cboe"}).table.to_pandas()
     iv = implied_vols.compute(chains, {})
-    for name, schema in (("quotes", schemas.IV_QUOTES), ("forwards", schemas.IV_FORWARDS)):
-        pq.write_table(implied_vols._table(iv[name], schema), out / f"{name}.parquet")
+    for name, schema in (("quotes", implied_vols_schema.IV_QUOTES), ("forwards", implied_vols_schema.IV_FORWARDS)):
+        pq.write_table(to_table(iv[name], schema), out / f"{name}.parquet")
     return out, pd.read_parquet(out / "truth" / "chain_slices.parquet")
 
 
@@ -117,7 +120,7 @@ def test_issue_bars_on_ok_slices(stage_run):
     fair values carry their slice's status."""
     tables, _ = stage_run
     s, fair = tables["svi_params"], tables["fair_values"]
-    assert set(fair["fit_status"].astype(str)) <= set(schemas.FIT_STATUS_LABELS)
+    assert set(fair["fit_status"].astype(str)) <= set(labels.FIT_STATUS_LABELS)
     f = fair.merge(s[surfaces.SLICE_KEYS + ["atm_iv", "status"]].rename(columns={"atm_iv": "slice_atm_iv"}),
                    on=surfaces.SLICE_KEYS)
     assert (f["fit_status"].astype(str) == f["status"].astype(str)).all()
@@ -191,9 +194,9 @@ def test_report_section(stage_run, tmp_path):
 
 def test_fit_status_labels_documented():
     """The tables' labels are FitStatus's names in lower case, in code order, each documented."""
-    assert list(schemas.FIT_STATUS_LABELS) == [s.label for s in FitStatus]
-    for label in schemas.FIT_STATUS_LABELS:
-        assert f"'{label}'" in schemas.FIT_STATUS_DOC
+    assert list(labels.FIT_STATUS_LABELS) == [s.label for s in FitStatus]
+    for label in labels.FIT_STATUS_LABELS:
+        assert f"'{label}'" in surfaces_schema.FIT_STATUS_DOC
 
 
 def test_short_slices_below_min_t_are_not_fitted(synthetic):

@@ -173,9 +173,10 @@ def test_padding_does_not_matter(clean):
 
 
 def test_status_codes_and_labels():
-    """FitStatus codes and labels are those the output tables use (schemas.FIT_STATUS_LABELS,
+    """FitStatus codes and labels are those the output tables use (labels.FIT_STATUS_LABELS,
     indexed by code) and status_labels maps codes to them."""
-    from jaxmm.io.schemas import FIT_STATUS_DOC, FIT_STATUS_LABELS
+    from jaxmm.io.labels import FIT_STATUS_LABELS
+    from jaxmm.stages.surfaces.schema import FIT_STATUS_DOC
 
     assert [(int(c), c.label) for c in FitStatus] == list(enumerate(FIT_STATUS_LABELS))
     assert FIT_STATUS_LABELS[:6] == ("ok", "not_converged", "too_few_quotes", "non_finite", "bad_input", "off_market")

@@ -52,28 +52,28 @@ _RULES_SCRIPT = textwrap.dedent("""
     print("RULES=" + json.dumps(out))
 """)
 
-# The files the hand-kept lists named before the walk replaced them (stage -> files):
-# the walk must still find every one of them.
+# The files the hand-kept lists named before the walk replaced them (stage -> files), with the
+# stage modules split since into packages (compute/report/schema): the walk must find them all.
 _FORMER_LISTS = {
     "jaxmm.stages.backtest:run": ["jaxmm/backtest/option_writing.py", "jaxmm/stages/frames.py",
                                   "jaxmm/pricing/black.py", "jaxmm/pricing/normalised_black.py",
-                                  "jaxmm/stages/backtest.py", "jaxmm/io/schemas.py"],
+                                  "jaxmm/stages/backtest/compute.py", "jaxmm/stages/backtest/schema.py"],
     "jaxmm.stages.hedging:run": ["jaxmm/hedging/delta_hedge.py", "jaxmm/hedging/time_spread.py",
                                  "jaxmm/hedging/vol_path_hedge.py", "jaxmm/_src/random_numbers.py",
-                                 "jaxmm/pricing/black.py", "jaxmm/stages/hedging.py", "jaxmm/io/schemas.py"],
+                                 "jaxmm/pricing/black.py", "jaxmm/stages/hedging/compute.py", "jaxmm/stages/hedging/schema.py"],
     "jaxmm.stages.implied_vols:run": ["jaxmm/pricing/parity.py", "jaxmm/pricing/iv.py", "jaxmm/pricing/black.py",
-                                      "jaxmm/stages/implied_vols.py", "jaxmm/io/schemas.py",
+                                      "jaxmm/stages/implied_vols/compute.py", "jaxmm/stages/implied_vols/schema.py",
                                       "jaxmm/io/conventions.py"],
-    "jaxmm.stages.implied_vols:report": ["jaxmm/stages/implied_vols.py", "jaxmm/pricing/parity.py",
+    "jaxmm.stages.implied_vols:report": ["jaxmm/stages/implied_vols/report.py", "jaxmm/pricing/parity.py",
                                          "jaxmm/report/__init__.py"],
     "jaxmm.stages.surfaces:run": ["jaxmm/surfaces/svi.py", "jaxmm/surfaces/fit.py", "jaxmm/pricing/black.py",
-                                  "jaxmm/stages/surfaces.py", "jaxmm/io/schemas.py"],
-    "jaxmm.stages.surfaces:report": ["jaxmm/stages/surfaces.py", "jaxmm/surfaces/svi.py",
+                                  "jaxmm/stages/surfaces/compute.py", "jaxmm/stages/surfaces/schema.py"],
+    "jaxmm.stages.surfaces:report": ["jaxmm/stages/surfaces/report.py", "jaxmm/surfaces/svi.py",
                                      "jaxmm/report/__init__.py"],
     "jaxmm.stages.mm:run": ["jaxmm/mm/avellaneda_stoikov.py", "jaxmm/mm/simulate.py", "jaxmm/mm/fair_value.py",
-                            "jaxmm/stages/frames.py", "jaxmm/stages/mm.py", "jaxmm/io/schemas.py"],
-    "jaxmm.stages.statistics:run": ["jaxmm/stages/frames.py", "jaxmm/stages/statistics.py",
-                                    "jaxmm/io/schemas.py"],
+                            "jaxmm/stages/frames.py", "jaxmm/stages/mm/compute.py", "jaxmm/stages/mm/schema.py"],
+    "jaxmm.stages.statistics:run": ["jaxmm/stages/frames.py", "jaxmm/stages/statistics/compute.py",
+                                    "jaxmm/stages/statistics/schema.py"],
     "jaxmm.stages.ingest:run_chains": ["jaxmm/io/chains.py", "jaxmm/stages/ingest.py", "jaxmm/io/schemas.py"],
     "jaxmm.stages.synthetic:run": ["jaxmm/synthetic/__init__.py", "jaxmm/synthetic/chains.py",
                                    "jaxmm/pricing/black.py", "jaxmm/io/conventions.py",

@@ -72,6 +72,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from jaxmm.io import labels
 from jaxmm.io import schemas
 from jaxmm.io.common import ReadResult
 from jaxmm.io.errors import Quarantine, Reason
@@ -329,7 +330,7 @@ def apply(result: ReadResult, source: Mapping, where: str | None = None) -> Read
         raise ValueError(f"{where} ({source.get('name', '?')}): {err}") from None
     expired = settle <= as_of
 
-    utc = schemas.UTC_US
+    utc = labels.UTC_US
     cols = {name: t.column(name) for name in t.column_names}
     cols.update({
         "quote_time": pa.array(as_of.astype("datetime64[ns]"), pa.timestamp("ns", tz="UTC")).cast(utc),

@@ -30,12 +30,23 @@ class Section:
         """A paragraph of plain text (escaped when rendered)."""
         self.blocks.append({"kind": "text", "text": paragraph})
 
-    def table(self, frame: pd.DataFrame, caption: str, max_rows: int = 60, float_format: str = "{:.6g}") -> None:
-        """A table; longer frames are cut at ``max_rows`` with a note saying so."""
-        shown = frame.head(max_rows)
-        rows = [[_cell(v, float_format) for v in row] for row in shown.itertuples(index=False)]
-        self.blocks.append({"kind": "table", "caption": caption, "columns": [str(c) for c in frame.columns],
-                            "rows": rows, "total_rows": int(len(frame))})
+    def table(self, frame: pd.DataFrame, caption: str, max_rows: int = 60, float_format: str = "{:.4g}", *,
+              units: dict[str, str] | None = None, formats: dict[str, str] | None = None,
+              max_columns: int = 12, full: str | None = None) -> None:
+        """A table made for reading: numbers to ``float_format`` (4 significant digits unless
+        a column has its own entry in ``formats``), ``units`` in the headers ("vol (decimal)"),
+        at most ``max_rows`` rows and ``max_columns`` columns, with a note saying what was
+        left out and, where ``full`` is given, a link to the whole table (a parquet path
+        relative to the report's index.html, e.g. ``../surfaces/svi_params.parquet``)."""
+        units, formats = units or {}, formats or {}
+        cols = list(frame.columns)[:max_columns]
+        shown = frame.head(max_rows)[cols]
+        rows = [[_cell(v, formats.get(str(c), float_format)) for c, v in zip(cols, row)]
+                for row in shown.itertuples(index=False)]
+        headers = [f"{c} ({units[str(c)]})" if str(c) in units else str(c) for c in cols]
+        self.blocks.append({"kind": "table", "caption": caption, "columns": headers, "rows": rows,
+                            "total_rows": int(len(frame)), "total_columns": int(len(frame.columns)),
+                            "full": full})
 
     def figure(self, fig, name: str, caption: str) -> Path:
         """Save a matplotlib figure as PNG and reference it."""
@@ -52,10 +63,40 @@ class Section:
                                           "blocks": self.blocks}, indent=1))
 
 
+def captions(stage: str) -> dict[str, str]:
+    """The named prose blocks of ``jaxmm/report/captions/<stage>.md``: each block starts with
+    a ``## name`` line and runs to the next; a stage fills its ``{placeholders}`` with
+    ``str.format`` (``captions("surfaces")["intro"].format(...)``). Lines of ``<!-- ... -->``
+    are comments; a block's lines are joined into one paragraph, blank lines start a new one."""
+    from importlib import resources
+
+    text = resources.files("jaxmm.report").joinpath("captions", f"{stage}.md").read_text()
+    blocks: dict[str, list[str]] = {}
+    name = None
+    for line in text.splitlines():
+        if line.startswith("<!--"):
+            continue
+        if line.startswith("## "):
+            name = line[3:].strip()
+            blocks[name] = []
+        elif name is not None:
+            blocks[name].append(line.strip())
+    out = {}
+    for key, lines in blocks.items():
+        paragraphs = "\n".join(lines).strip().split("\n\n")
+        out[key] = "\n\n".join(" ".join(p.split("\n")) for p in paragraphs)
+    return out
+
+
 def _cell(value, float_format: str) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    """A table cell: empty for null; under a significant-digits format (``{:.4g}``), whole
+    numbers and numbers of 10^4 or more as plain integers (a strike 10400, not 1.04e+04)."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, float):
+        if float_format.endswith("g}") and abs(value) < 1e15 and value not in (float("inf"), float("-inf")):
+            if value == int(value) or abs(value) >= 1e4:
+                return f"{value:.0f}"
         return float_format.format(value)
     return str(value)
 
@@ -73,7 +114,7 @@ def new_figure(*args, **kwargs):
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 h1{border-bottom:2px solid #333} h2{margin-top:2em;border-bottom:1px solid #aaa}
-table{border-collapse:collapse;font-size:13px;margin:.5em 0 1.5em}
+table{border-collapse:collapse;font-size:13px;margin:.5em 0 1.5em;display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right} th{background:#f0f0f0}
 td:first-child,th:first-child{text-align:left} caption{text-align:left;font-weight:600;padding:4px 0}
 figure{margin:1em 0} figcaption{font-size:13px;color:#555} img{max-width:100%}
@@ -102,15 +143,21 @@ def render_html(sections: list[dict], title: str, provenance: dict) -> str:
 def _render_block(block: dict) -> str:
     kind = block["kind"]
     if kind == "text":
-        return f"<p>{html.escape(block['text'])}</p>"
+        return "".join(f"<p>{html.escape(p)}</p>" for p in block["text"].split("\n\n"))
     if kind == "table":
         head = "".join(f"<th>{html.escape(c)}</th>" for c in block["columns"])
         body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
                        for row in block["rows"])
-        note = ""
+        notes = []
         if block["total_rows"] > len(block["rows"]):
-            note = f" (first {len(block['rows'])} of {block['total_rows']} rows)"
-        return (f"<table><caption>{html.escape(block['caption'] + note)}</caption>"
+            notes.append(f"first {len(block['rows'])} of {block['total_rows']} rows")
+        if block.get("total_columns", len(block["columns"])) > len(block["columns"]):
+            notes.append(f"{len(block['columns'])} of {block['total_columns']} columns")
+        note = f" ({', '.join(notes)})" if notes else ""
+        link = ""
+        if block.get("full"):
+            link = f" <a href='{html.escape(block['full'])}'>full table: {html.escape(block['full'])}</a>"
+        return (f"<table><caption>{html.escape(block['caption'] + note)}{link}</caption>"
                 f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
     if kind == "figure":
         data = base64.b64encode(Path(block["path"]).read_bytes()).decode()

@@ -15,15 +15,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from jaxmm.io import labels
 from jaxmm.io import schemas
 from jaxmm.io.common import ReadResult
 from jaxmm.io.errors import Quarantine
+from jaxmm.report import captions
+from jaxmm.settings import ChainSource, ChainsSettings, DailySettings, FuturesSettings
 
 log = logging.getLogger(__name__)
-
-# Sessions for the futures roll: US futures follow the NYSE holidays closely enough for a
-# roll counted in days (a source may name its own calendar, e.g. CMES, or null: Mon-Fri).
-DEFAULT_FUTURES_CALENDAR = "XNYS"
+TEXT = captions("ingest")   # the report section's prose: jaxmm/report/captions/ingest.md
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
@@ -60,45 +60,50 @@ def _write_outputs(dataset: str, results: list[ReadResult], tables: dict[str, pa
     log.info("ingest %s: %d rows in, %d kept, %d quarantined %s", dataset, rows_in, kept, n_quarantined, by_reason)
 
 
-def read_chain_source(src: dict, section: dict, where: str) -> ReadResult:
+def read_chain_source(src: dict, chains: ChainsSettings | dict, where: str) -> ReadResult:
     """Read one chain source (an ``ingest.chains.sources[]`` entry), then give its quotes
     their as-of and settlement times (``jaxmm.io.conventions.apply``: expired expiries are
-    quarantined there). ``where`` names the source's config key in errors."""
+    quarantined there). ``chains`` is the ``ingest.chains`` section (its ``timezone``; a dict
+    may leave out ``sources``). ``where`` names the source's config key in errors."""
     from jaxmm.io import conventions
     from jaxmm.io.chains import read_chains
 
-    read = read_chains(src["paths"], src["format"], src["name"],
-                       timezone=src.get("timezone", section.get("timezone", "America/New_York")),
-                       root=src.get("root"), snapshot_time=src.get("snapshot_time"))
+    if isinstance(chains, dict):
+        chains = ChainsSettings.of({"sources": [src], **chains})
+    source = ChainSource.of(src)
+    read = read_chains(list(source.paths), source.format, source.name,
+                       timezone=source.timezone or chains.timezone,
+                       root=source.root, snapshot_time=source.snapshot_time)
+    # conventions read the entry itself: an absent key (the venue's default) and null differ
     return conventions.apply(read, src, where)
 
 
 def run_chains(inputs: dict, outputs: dict, params: dict) -> None:
     """Read each chain source into chains.parquet (see :func:`read_chain_source`)."""
     section = params["section"]
-    results = [read_chain_source(src, section, f"ingest.chains.sources[{i}]")
+    chains = ChainsSettings.of(section)
+    results = [read_chain_source(src, chains, f"ingest.chains.sources[{i}]")
                for i, src in enumerate(section["sources"])]
-    chains = _concat([r.table for r in results], schemas.CHAINS)
-    _write_outputs("chains", results, {"chains": chains}, chains.num_rows, outputs)
+    table = _concat([r.table for r in results], schemas.CHAINS)
+    _write_outputs("chains", results, {"chains": table}, table.num_rows, outputs)
 
 
 def run_futures(inputs: dict, outputs: dict, params: dict) -> None:
     from jaxmm.io.conventions import checked_calendar
     from jaxmm.io.futures import continuous_tenors, read_settlements, read_wide_curve
 
-    section = params["section"]
+    s = FuturesSettings.of(params["section"])
     results, contracts, tenors = [], [], []
     kept_rows = 0
-    for i, src in enumerate(section["sources"]):
-        if src["format"] == "settlements":
-            calendar = checked_calendar(src.get("calendar", DEFAULT_FUTURES_CALENDAR),
-                                        f"ingest.futures.sources[{i}].calendar")
-            r = read_settlements(src["paths"], src["name"])
+    for i, src in enumerate(s.sources):
+        if src.format == "settlements":
+            calendar = checked_calendar(src.calendar, f"ingest.futures.sources[{i}].calendar")
+            r = read_settlements(list(src.paths), src.name)
             contracts.append(r.table)
-            tenors.append(continuous_tenors(r.table, section["n_tenors"], section["roll_business_days"], calendar))
+            tenors.append(continuous_tenors(r.table, s.n_tenors, s.roll_business_days, calendar))
             kept_rows += r.table.num_rows
         else:  # a wide curve has no contracts: its kept records are its dates
-            r = read_wide_curve(src["paths"], src["name"])
+            r = read_wide_curve(list(src.paths), src.name)
             tenors.append(r.table)
             kept_rows += len(set(r.table.column("date").to_pylist()))
         results.append(r)
@@ -110,10 +115,11 @@ def run_futures(inputs: dict, outputs: dict, params: dict) -> None:
 def run_daily(inputs: dict, outputs: dict, params: dict) -> None:
     from jaxmm.io.daily import read_daily
 
-    results = [read_daily(src["paths"], src["name"],
-                          date_column=src.get("date_column", "date"), columns=src.get("columns"),
-                          positive=src.get("positive"))
-               for src in params["section"]["sources"]]
+    s = DailySettings.of(params["section"])
+    results = [read_daily(list(src.paths), src.name, date_column=src.date_column,
+                          columns=None if src.columns is None else list(src.columns),
+                          positive=None if src.positive is None else list(src.positive))
+               for src in s.sources]
     daily = _concat([r.table for r in results], schemas.DAILY)
     _write_outputs("daily", results, {"daily": daily}, daily.num_rows, outputs)
 
@@ -126,17 +132,15 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
     summary = pd.concat([pd.read_parquet(p) for p in inputs["summaries"]], ignore_index=True)
     quarantine = pd.concat([pd.read_parquet(p) for p in inputs["quarantines"]], ignore_index=True)
     totals = summary.groupby(["dataset", "source"], sort=False)[["rows_in", "kept", "quarantined"]].sum()
-    sec.text("Every input record is either kept in a canonical table or quarantined with a reason, "
-             "its file and its line: rows in = kept + quarantined for each file. A CBOE line counts "
-             "two records (its call and its put); a daily file counts one record per (date, column) cell.")
-    sec.table(totals.reset_index(), "Rows in, kept and quarantined by source")
+    sec.text(TEXT["text_every_input_record_either"])
+    sec.table(totals.reset_index(), TEXT["table_rows_kept_quarantined_source"])
     if len(quarantine):
         reasons = quarantine.groupby(["dataset", "reason"]).size().rename("rows").reset_index()
-        sec.table(reasons, "Quarantined rows by reason")
+        sec.table(reasons, TEXT["table_quarantined_rows_reason"])
         sec.table(quarantine[["dataset", "source_file", "line", "reason", "detail"]],
-                  "Quarantined rows", max_rows=25)
+                  TEXT["table_quarantined_rows"], max_rows=25)
     else:
-        sec.text("No row was quarantined.")
+        sec.text(TEXT["text_row_was_quarantined"])
 
     chains = pd.read_parquet(inputs["chains"])
     if len(chains):
@@ -148,7 +152,7 @@ def report(inputs: dict, outputs: dict, params: dict) -> None:
     if len(daily):
         spans = daily.groupby(["source", "field"]).agg(first=("date", "min"), last=("date", "max"),
                                                         observations=("value", "size")).reset_index()
-        sec.table(spans, "Daily series")
+        sec.table(spans, TEXT["table_daily_series"])
     sec.write(outputs["section"])
 
 
@@ -159,19 +163,15 @@ def _chain_section(sec, chains: pd.DataFrame) -> None:
         as_of=("quote_time", "max"), downloaded=("download_time", "max"), snapshot=("snapshot", "first"),
         underlying=("underlying_price", "median"), roots=("root", "nunique"), expiries=("expiry", "nunique"),
         strikes=("strike", "nunique"), quotes=("strike", "size")).reset_index()
-    sec.text("A snapshot taken outside the session (after the close, before the open, on a closed day) is "
-             "as of the last session's close: time to expiry runs from there (as_of); the download time is kept. "
-             "Each expiry settles by its root: AM series at the open of the expiry date, PM series at its close, "
-             "fixed ones at a configured time (Deribit 08:00 UTC); expiries settled by the as-of time are "
-             "quarantined as expired.")
-    sec.table(snap, "Chain snapshots: as-of and download times, roots, expiries and strikes per snapshot")
-    per_expiry = chains.groupby(schemas.SLICE_KEYS).agg(
+    sec.text(TEXT["text_snapshot_taken_outside_session"])
+    sec.table(snap, TEXT["table_chain_snapshots_as_download"], units={"underlying": "median price"})
+    per_expiry = chains.groupby(labels.SLICE_KEYS).agg(
         settlement=("settlement", "first"), settlement_time=("settlement_time", "first"),
         expiry_flag=("expiry_flag", "first"), strikes=("strike", "nunique"), min_strike=("strike", "min"),
         max_strike=("strike", "max"), quotes=("strike", "size"),
         two_sided=("bid", lambda b: int((b > 0).sum()))).reset_index()
-    sec.table(per_expiry, "Quotes by expiry and root, with the settlement time (two_sided: quotes with a bid)",
-              max_rows=40)
+    sec.table(per_expiry.drop(columns=["underlying"]), TEXT["table_quotes_expiry_root_settlement"], max_rows=40,
+              full="../ingest/chains.parquet")
 
     # Latest snapshot of the first source: out-of-the-money mids by expiry.
     source = chains["source"].iloc[0]
@@ -189,7 +189,7 @@ def _chain_section(sec, chains: pd.DataFrame) -> None:
                      label=f"{expiry} {root}")
     ax2.set_title("out-of-the-money mid prices by expiry and root"); ax2.set_xlabel("strike"); ax2.set_ylabel("mid (USD, log)")
     ax2.legend(fontsize=6, ncol=2)
-    sec.figure(fig, "chain_quotes_by_expiry", "Kept quotes per expiry (left) and OTM mid prices (right), latest snapshot")
+    sec.figure(fig, "chain_quotes_by_expiry", TEXT["figure_chain_quotes_by_expiry"])
 
 
 def _futures_section(sec, tenors: pd.DataFrame) -> None:
@@ -202,7 +202,7 @@ def _futures_section(sec, tenors: pd.DataFrame) -> None:
                                 "last": [wide[c].last_valid_index() for c in wide],
                                 "days": [int(wide[c].notna().sum()) for c in wide],
                                 "rolls": [int(rolls.get(c, 0)) for c in wide]}),
-                  f"Continuous tenors of {source}")
+                  TEXT["table_continuous_tenors"].format(source=source))
         fig, (ax1, ax2) = new_figure(1, 2, figsize=(12, 4.2))
         for tenor in sorted({1, 3, 6, 12, int(wide.columns.max())} & set(wide.columns)):
             ax1.plot(pd.to_datetime(wide.index), wide[tenor], lw=0.8, label=f"M{tenor}")
@@ -212,4 +212,4 @@ def _futures_section(sec, tenors: pd.DataFrame) -> None:
         for d in dates:
             ax2.plot(wide.columns, wide.loc[d], "o-", ms=3, label=str(d))
         ax2.set_title("curve snapshots"); ax2.set_xlabel("tenor (months)"); ax2.set_ylabel("settle"); ax2.legend(fontsize=7)
-        sec.figure(fig, f"futures_curve_{source}", f"{source}: futures curve through time and snapshots")
+        sec.figure(fig, f"futures_curve_{source}", TEXT["figure_futures_curve"].format(source=source))

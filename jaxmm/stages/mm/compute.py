@@ -1,6 +1,6 @@
 """Market-making stage: batched A-S / GLFT quoting studies and fair-value market making.
 
-Tables (``results/mm/``; every column documented in :mod:`jaxmm.io.schemas`):
+Tables (``results/mm/``; every column documented in :mod:`jaxmm.stages.mm.schema`):
 
 * ``as_summary``: per policy, scenario and grid point, the distribution of terminal P&L
   (mean with its standard error, std, quantiles, mean/std as a Sharpe-like ratio), final
@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from jaxmm.io import schemas
+from jaxmm.settings import ASScenario, ASSettings, FairValueSettings, MMSettings
 from jaxmm.stages.frames import daily_series, to_table
+from jaxmm.stages.mm import schema as mm_schema
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +66,16 @@ PAPER_N = 1000
 
 # --------------------------------------------------------------------------- A-S / GLFT grid
 
-def _model(section: dict, overrides: dict) -> dict:
+def _model(section: ASSettings, scenario: ASScenario | None = None) -> dict:
     """The scalar model fields (``MODEL_KEYS``) of the configured set-up with a scenario's
     overrides; ``q_max`` null means no limit."""
-    merged = {**section["model"], **{k: v for k, v in overrides.items() if k in MODEL_KEYS}}
-    missing = [k for k in MODEL_KEYS if k not in merged]
-    if missing:
-        raise ValueError(f"config error at mm.as.model: missing {', '.join(missing)}")
+    merged = {**section.model.to_dict(), **(scenario.overrides() if scenario is not None else {})}
     return {k: math.inf if k == "q_max" and merged[k] is None else float(merged[k]) for k in MODEL_KEYS}
 
 
-def _options(section: dict, overrides: dict) -> dict:
-    return {k: overrides.get(k, section["model"][k]) for k in OPTION_KEYS}
+def _options(section: ASSettings, scenario: ASScenario | None = None) -> dict:
+    merged = {**section.model.to_dict(), **(scenario.overrides() if scenario is not None else {})}
+    return {k: merged[k] for k in OPTION_KEYS}
 
 
 def summarise(stats, gammas, strategy: str, scenario: str, model: dict, options: dict, n_steps: int,
@@ -147,10 +146,10 @@ def paper_table(summary: pd.DataFrame) -> pd.DataFrame:
                              "paper": value, "ours": float(ours_value), "ours_se": ours_se, "paper_se": paper_se,
                              "difference": diff, "z": diff / se if se > 0 else np.nan,
                              "reproduces": bool(abs(diff) <= K_SE * se + allowance)})
-    return pd.DataFrame(rows, columns=schemas.MM_PAPER_TABLE.names)
+    return pd.DataFrame(rows, columns=mm_schema.MM_PAPER_TABLE.names)
 
 
-def run_grid(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def run_grid(section: ASSettings | dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The gamma grid for every policy, then every scenario at ``scenario_gamma``: the
     summary, the P&L histograms (base grid) and one sample path per policy."""
     import jax
@@ -158,17 +157,18 @@ def run_grid(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame, pd.
     from jaxmm.mm.avellaneda_stoikov import ASParams
     from jaxmm.mm.simulate import sample_paths, simulate_grid
 
+    section = ASSettings.of(section)
     dtype_name = np.dtype(dtype).name
-    n_steps, bound = int(section["n_steps"]), int(section["glft_bound"])
-    gammas = [float(g) for g in section["gammas"]]
-    model, options = _model(section, {}), _options(section, {})
+    n_steps, bound = int(section.n_steps), int(section.glft_bound)
+    gammas = [float(g) for g in section.gammas]
+    model, options = _model(section), _options(section)
     summaries, base_stats, samples = [], {}, []
-    for strategy in section["policies"]:
-        stats = simulate_grid(ASParams(**model, gamma=np.asarray(gammas)), key, int(section["n_paths"]), n_steps,
+    for strategy in section.policies:
+        stats = simulate_grid(ASParams(**model, gamma=np.asarray(gammas)), key, int(section.n_paths), n_steps,
                               strategy=strategy, glft_bound=bound, dtype=dtype, label=f"base {strategy}", **options)
         base_stats[strategy] = stats
         summaries.append(summarise(stats, gammas, strategy, "base", model, options, n_steps, dtype_name))
-        rec = sample_paths(ASParams(**model, gamma=float(section["scenario_gamma"])), key, 1, n_steps,
+        rec = sample_paths(ASParams(**model, gamma=float(section.scenario_gamma)), key, 1, n_steps,
                            strategy=strategy, glft_bound=bound, dtype=dtype, **options)
         samples.append(pd.DataFrame({"policy": strategy, "step": np.arange(n_steps, dtype=np.int64),
                                      "t": np.arange(n_steps) * model["T"] / n_steps,
@@ -178,43 +178,43 @@ def run_grid(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame, pd.
         pooled = np.concatenate([np.asarray(s.profit[i], float) for s in base_stats.values()])
         edges[g] = np.linspace(*np.quantile(pooled, [0.001, 0.999]), N_BINS + 1)
     hists = [histograms(s, gammas, strategy, edges) for strategy, s in base_stats.items()]
-    g = [float(section["scenario_gamma"])]
-    for i, scenario in enumerate(section.get("scenarios", [])):
+    g = [float(section.scenario_gamma)]
+    for i, scenario in enumerate(section.scenarios):
         s_model, s_options = _model(section, scenario), _options(section, scenario)
-        for strategy in scenario.get("policies") or section["policies"]:
+        for strategy in scenario.policies or section.policies:
             stats = simulate_grid(ASParams(**s_model, gamma=np.asarray(g)), jax.random.fold_in(key, 1 + i),
-                                  int(section["scenario_paths"]), n_steps, strategy=strategy, glft_bound=bound,
-                                  dtype=dtype, label=f"{scenario['name']} {strategy}", **s_options)
-            summaries.append(summarise(stats, g, strategy, scenario["name"], s_model, s_options, n_steps, dtype_name))
+                                  int(section.scenario_paths), n_steps, strategy=strategy, glft_bound=bound,
+                                  dtype=dtype, label=f"{scenario.name} {strategy}", **s_options)
+            summaries.append(summarise(stats, g, strategy, scenario.name, s_model, s_options, n_steps, dtype_name))
     return (pd.concat(summaries, ignore_index=True), pd.concat(hists, ignore_index=True),
             pd.concat(samples, ignore_index=True))
 
 
 # --------------------------------------------------------------------------- fair value (seed 001)
 
-def fv_series(daily: pd.DataFrame, section: dict) -> pd.DataFrame:
+def fv_series(daily: pd.DataFrame, section: FairValueSettings | dict) -> pd.DataFrame:
     """``fv_series``: the configured contract's daily futures and market price, with the
     call spread's fair value and delta on each date."""
     from jaxmm.mm.fair_value import DAYS_PER_YEAR, fair_delta, fair_value
 
-    c = section["contract"]
-    wide = {name: daily_series(daily, {"source": c["source"], "field": c[name]},
+    c = FairValueSettings.of(section).contract
+    wide = {name: daily_series(daily, {"source": c.source, "field": getattr(c, name)},
                                f"mm.fair_value.contract.{name}").set_index("date")["value"]
             for name in ("futures_field", "price_field")}
     frame = pd.DataFrame({"futures": wide["futures_field"], "pm_price": wide["price_field"]}).dropna()
     frame = frame.sort_index().reset_index().rename(columns={"index": "date"})
-    expiry = np.datetime64(pd.Timestamp(c["expiry"]).date(), "D")
+    expiry = np.datetime64(pd.Timestamp(c.expiry).date(), "D")
     dates = pd.to_datetime(frame["date"]).to_numpy().astype("datetime64[D]")
     if len(frame) == 0 or dates.max() >= expiry:
-        raise ValueError(f"config error at mm.fair_value.contract.expiry: {c['expiry']} must follow every "
-                         f"observation of {c['source']} (last: {dates.max() if len(frame) else 'none'})")
+        raise ValueError(f"config error at mm.fair_value.contract.expiry: {c.expiry} must follow every "
+                         f"observation of {c.source} (last: {dates.max() if len(frame) else 'none'})")
     frame["t"] = np.busday_count(dates, expiry) / DAYS_PER_YEAR
-    args = (frame["futures"].to_numpy(float), float(c["strike"]), float(c["half_width"]), frame["t"].to_numpy(),
-            float(c["vol"]))
+    args = (frame["futures"].to_numpy(float), float(c.strike), float(c.half_width), frame["t"].to_numpy(),
+            float(c.vol))
     frame["fair_value"] = np.asarray(fair_value(*args))
     frame["fair_delta"] = np.asarray(fair_delta(*args))
     frame["residual"] = frame["pm_price"] - frame["fair_value"]
-    return frame[schemas.FV_SERIES.names]
+    return frame[mm_schema.FV_SERIES.names]
 
 
 def fv_deltas(series: pd.DataFrame) -> pd.DataFrame:
@@ -229,25 +229,26 @@ def fv_deltas(series: pd.DataFrame) -> pd.DataFrame:
         rows.append({"regression": name, "slope": slope, "slope_se": float(fit.slope_se),
                      "intercept": float(fit.intercept), "r2": float(fit.r2), "n": int(fit.n),
                      "status": "ok" if np.isfinite(slope) else "too_few"})
-    return pd.DataFrame(rows, columns=schemas.FV_DELTAS.names)
+    return pd.DataFrame(rows, columns=mm_schema.FV_DELTAS.names)
 
 
-def fv_params(section: dict, series: pd.DataFrame, deltas: pd.DataFrame):
+def fv_params(section: FairValueSettings | dict, series: pd.DataFrame, deltas: pd.DataFrame):
     """The simulation's ``FairValueParams``: the contract (strike, width, vol; futures and
     life from its first observation), the configured market and quoting parameters, and
     the overreaction slope estimated from the data where configured as ``estimated``."""
     from jaxmm.mm.fair_value import FairValueParams
 
-    c, sim = section["contract"], dict(section["simulation"])
-    if sim.get("overreaction") == "estimated":
+    section = FairValueSettings.of(section)
+    c, sim = section.contract, section.simulation.to_dict()
+    if sim["overreaction"] == "estimated":
         slope = deltas.set_index("regression").loc["overreaction", "slope"]
         if not np.isfinite(slope):
             raise ValueError("mm.fair_value.simulation.overreaction is 'estimated' but the overreaction regression "
                              "has too few observations; give a number")
         sim["overreaction"] = float(slope)
     first = series.iloc[0]
-    return FairValueParams(futures0=float(first["futures"]), vol=float(c["vol"]), strike=float(c["strike"]),
-                           half_width=float(c["half_width"]), T=float(first["t"]),
+    return FairValueParams(futures0=float(first["futures"]), vol=float(c.vol), strike=float(c.strike),
+                           half_width=float(c.half_width), T=float(first["t"]),
                            **{k: float(v) for k, v in sim.items()})
 
 
@@ -271,39 +272,41 @@ def fv_hedging(params, key, n_paths: int, thresholds, dtype) -> pd.DataFrame:
         "mean_hedge_cost": mean(r.hedge_cost), "mean_n_hedges": mean(r.n_hedges),
         "mean_futures_traded": mean(r.futures_traded), "mean_fills": mean(r.n_buys) + mean(r.n_sells),
         "std_final_q": np.asarray(r.final_q, float).std(axis=1, ddof=1), "mean_max_drawdown": mean(r.max_drawdown),
-    })[schemas.FV_HEDGING.names]
+    })[mm_schema.FV_HEDGING.names]
 
 
-def fair_value_study(daily: pd.DataFrame, section: dict, key, dtype) -> dict[str, pd.DataFrame]:
+def fair_value_study(daily: pd.DataFrame, section: FairValueSettings | dict, key, dtype) -> dict[str, pd.DataFrame]:
     from jaxmm.mm.fair_value import sample_path
 
+    section = FairValueSettings.of(section)
     series = fv_series(daily, section)
     deltas = fv_deltas(series)
     params = fv_params(section, series, deltas)
-    hedging = fv_hedging(params, key, int(section["n_paths"]), section["hedge_thresholds"], dtype)
-    rec = sample_path(params, key, float(section["sample_threshold"]), dtype=dtype)
+    hedging = fv_hedging(params, key, int(section.n_paths), section.hedge_thresholds, dtype)
+    rec = sample_path(params, key, float(section.sample_threshold), dtype=dtype)
     sample = pd.DataFrame({f: np.asarray(getattr(rec, f), float) for f in rec._fields})
     return {"fv_series": series, "fv_deltas": deltas, "fv_hedging": hedging, "fv_sample_path": sample}
 
 
 # --------------------------------------------------------------------------- stage
 
-TABLES = {"as_summary": schemas.MM_AS_SUMMARY, "as_paper_table": schemas.MM_PAPER_TABLE,
-          "as_sample_path": schemas.MM_SAMPLE_PATH, "as_pnl_hist": schemas.MM_PNL_HIST,
-          "fv_series": schemas.FV_SERIES, "fv_deltas": schemas.FV_DELTAS, "fv_hedging": schemas.FV_HEDGING,
-          "fv_sample_path": schemas.FV_SAMPLE_PATH}
+TABLES = {"as_summary": mm_schema.MM_AS_SUMMARY, "as_paper_table": mm_schema.MM_PAPER_TABLE,
+          "as_sample_path": mm_schema.MM_SAMPLE_PATH, "as_pnl_hist": mm_schema.MM_PNL_HIST,
+          "fv_series": mm_schema.FV_SERIES, "fv_deltas": mm_schema.FV_DELTAS, "fv_hedging": mm_schema.FV_HEDGING,
+          "fv_sample_path": mm_schema.FV_SAMPLE_PATH}
 
 
-def compute(section: dict, daily: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def compute(section: MMSettings | dict, daily: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Every table of the stage from its config section and the ingested daily series
     (the prediction-market contract's)."""
     import jax
     import jax.numpy as jnp
 
-    key = jax.random.PRNGKey(int(section["seed"]))
-    dtype = jnp.float64 if section.get("dtype", "float64") == "float64" else jnp.float32
-    summary, hist, sample = run_grid(section["as"], key, dtype)
-    fv = fair_value_study(daily, section["fair_value"], jax.random.fold_in(key, 1000), dtype)
+    section = MMSettings.of(section)
+    key = jax.random.PRNGKey(int(section.seed))
+    dtype = jnp.float64 if section.dtype == "float64" else jnp.float32
+    summary, hist, sample = run_grid(section.as_, key, dtype)
+    fv = fair_value_study(daily, section.fair_value, jax.random.fold_in(key, 1000), dtype)
     return {"as_summary": summary, "as_paper_table": paper_table(summary), "as_sample_path": sample,
             "as_pnl_hist": hist, **fv}
 
@@ -322,164 +325,3 @@ def run(inputs: dict, outputs: dict, params: dict) -> None:
     log.info("mm: paper cells reproduced: %s", p.groupby("version")["reproduces"].agg(["sum", "size"]).to_dict("index"))
     for _, r in tables["fv_deltas"].iterrows():
         log.info("mm: fair value %s slope %.5g (se %.2g, n %d)", r["regression"], r["slope"], r["slope_se"], r["n"])
-
-
-# --------------------------------------------------------------------------- report
-
-def report(inputs: dict, outputs: dict, params: dict) -> None:
-    """Report section: the paper table, the policy x gamma summary, scenarios, figures of a
-    sample path, P&L histograms and gamma sensitivity; the prediction-market study."""
-    from jaxmm.report import Section
-
-    sec = Section("Market making: Avellaneda-Stoikov, GLFT and fair-value quoting", order=40,
-                  figure_dir=outputs["figures"])
-    t = {name: pd.read_parquet(inputs[name]) for name in TABLES}
-    s, paper = t["as_summary"], t["as_paper_table"]
-    base = s[s["scenario"] == "base"]
-    r0 = base.iloc[0]
-    sec.text(f"Batched Monte Carlo of quoting policies on the Avellaneda-Stoikov model (s0 {r0['s0']:g}, T "
-             f"{r0['T']:g}, sigma {r0['sigma']:g}, k {r0['k']:g}, A {r0['A']:g}, {r0['n_steps']} steps, "
-             f"{r0['mid']} mid, {r0['fill']} fills), {r0['n_paths']:,} paths per policy and gamma, one jitted call "
-             "per chunk of paths for the whole gamma grid, common random numbers across gammas. Conventions: the "
-             "quotes are set at the start of each step from (s, q, t); each side fills at most once per step with "
-             f"probability {'lambda(delta) dt' if r0['fill'] == 'linear' else '1 - exp(-lambda(delta) dt)'} judged "
-             "against the mid at which the quotes were set; then the mid moves. "
-             "The symmetric strategy quotes the inventory strategy's time-average spread around the mid (the "
-             "published paper's definition); 'spread' is the average quoted spread. Profit = cash + q_T s_T.")
-    if len(paper):
-        wide = paper.pivot_table(index=["version", "gamma", "policy"], columns="column",
-                                 values=["paper", "ours"], aggfunc="first")
-        wide.columns = [f"{c}_{v}" for v, c in wide.columns]
-        wide = wide.reset_index()
-        ok = paper.groupby(["version", "gamma", "policy"])["reproduces"].all().reset_index()
-        worst = paper.loc[paper["z"].abs().fillna(0).groupby([paper["version"], paper["gamma"],
-                                                                paper["policy"]]).idxmax()]
-        wide = wide.merge(ok, on=["version", "gamma", "policy"]).merge(
-            worst[["version", "gamma", "policy", "column", "z"]].rename(columns={"column": "worst_cell",
-                                                                                  "z": "worst_z"}),
-            on=["version", "gamma", "policy"])
-        order = [f"{c}_{v}" for c in PAPER_COLUMNS for v in ("paper", "ours")]
-        sec.table(wide[["version", "gamma", "policy", *order, "reproduces", "worst_cell", "worst_z"]],
-                  "Avellaneda & Stoikov section 3.3: the paper's cells (1000 paths) beside this run's; a row "
-                  "reproduces when every cell is within 4 combined standard errors plus half the last printed digit",
-                  float_format="{:.4g}")
-        n_fail = int((~paper["reproduces"]).sum())
-        sec.text(f"{int(paper['reproduces'].sum())} of {len(paper)} paper cells reproduce; {n_fail} do not. The "
-                 "2006 preprint's tables (gamma 0.5 in place of 1; its spread column is (2/gamma) ln(1 + gamma/k) "
-                 "alone) come from a different simulation than its formulas describe; the published 2008 tables "
-                 "are the reference. Per-cell z-scores are in results/mm/as_paper_table.parquet.")
-    cols = ["policy", "gamma", "mean_profit", "se_profit", "std_profit", "sharpe", "profit_p05", "profit_p50",
-            "profit_p95", "mean_final_q", "std_final_q", "mean_bid_fills", "mean_ask_fills", "mean_spread",
-            "mean_max_drawdown", "mean_max_abs_q", "status"]
-    sec.table(base.sort_values(["gamma", "policy"])[cols], "Terminal P&L, inventory, fills, spread and drawdown per "
-              "policy and gamma (Sharpe-like ratio: mean / std of the terminal P&L)")
-    scen = s[s["scenario"] != "base"]
-    if len(scen):
-        sec.table(scen[["scenario", "policy", "gamma", "rebate", "impact", "jump_rate", "jump_size", "q_max", "mid",
-                        "fill", "mean_profit", "se_profit", "std_profit", "sharpe", "std_final_q", "mean_max_drawdown"]],
-                  "Scenarios at scenario_gamma: fees, informed flow (the mid moves against each fill), jumps, "
-                  "geometric mid, an inventory limit, Poisson fills", max_rows=80)
-    _as_figures(sec, base, t["as_sample_path"], t["as_pnl_hist"])
-    _fair_value_section(sec, t)
-    sec.write(outputs["section"])
-
-
-def _as_figures(sec, base: pd.DataFrame, path: pd.DataFrame, hist: pd.DataFrame) -> None:
-    from jaxmm.report import new_figure
-
-    fig, axes = new_figure(2, 1, figsize=(11, 6), sharex=True)
-    first = path["policy"].iloc[0]
-    p0 = path[path["policy"] == first]
-    axes[0].plot(p0["t"], p0["mid"], color="k", lw=0.8, label="mid")
-    for policy, g in path.groupby("policy", sort=False):
-        axes[0].plot(g["t"], g["bid"], lw=0.6, label=f"{policy} bid")
-        axes[0].plot(g["t"], g["ask"], lw=0.6, ls="--", label=f"{policy} ask")
-        axes[1].step(g["t"], g["inventory"], where="post", lw=0.9, label=policy)
-    axes[0].set_ylabel("price")
-    axes[1].set_ylabel("inventory")
-    axes[1].set_xlabel("t")
-    axes[0].legend(fontsize=6, ncol=3)
-    axes[1].legend(fontsize=7)
-    sec.figure(fig, "sample_path", "One path (the same random numbers for every policy): the mid and each "
-               "policy's quotes, and its inventory")
-    gammas = sorted(hist["gamma"].unique())
-    fig, axes = new_figure(1, len(gammas), figsize=(4 * len(gammas), 3.5), squeeze=False)
-    for ax, g in zip(axes[0], gammas):
-        for policy, h in hist[hist["gamma"] == g].groupby("policy", sort=False):
-            ax.stairs(h["count"], np.append(h["bin_lo"].to_numpy(), h["bin_hi"].iloc[-1]), label=policy)
-        ax.set_title(f"gamma {g:g}")
-        ax.set_xlabel("terminal P&L")
-    axes[0][0].legend(fontsize=7)
-    sec.figure(fig, "pnl_histograms", "Terminal P&L distribution by policy, one panel per gamma")
-    fig, axes = new_figure(1, 3, figsize=(14, 3.8))
-    for policy, g in base.sort_values("gamma").groupby("policy", sort=False):
-        axes[0].errorbar(g["gamma"], g["mean_profit"], yerr=2 * g["se_profit"], marker="o", ms=3, label=policy)
-        axes[1].plot(g["gamma"], g["std_profit"], marker="o", ms=3, label=policy)
-        axes[2].plot(g["gamma"], g["std_final_q"], marker="o", ms=3, label=policy)
-    for ax, title in zip(axes, ("mean P&L (+-2 se)", "std of P&L", "std of final inventory")):
-        ax.set_xscale("log")
-        ax.set_xlabel("gamma")
-        ax.set_title(title)
-    axes[0].legend(fontsize=7)
-    sec.figure(fig, "gamma_sensitivity", "Mean and standard deviation of P&L, and of final inventory, against gamma")
-
-
-def _fair_value_section(sec, t: dict) -> None:
-    from jaxmm.report import new_figure
-
-    series, deltas, hedging, path = t["fv_series"], t["fv_deltas"], t["fv_hedging"], t["fv_sample_path"]
-    sec.text("Fair-value market making (seed 001): a prediction-market contract paying 1 if the futures settles "
-             "above K is worth the tight call spread (C(K - h) - C(K + h)) / 2h by Black-76 on the futures. "
-             "Regressions of daily changes give the market's implied delta (d price on d futures), the call "
-             "spread's (d fair on d futures) and the overreaction slope (d price on d fair; above 1 the market "
-             "overreacts). Standard errors are the classical OLS ones and understate the uncertainty of serially "
-             "dependent errors. The simulation quotes around fair value with the estimated (or configured) "
-             "overreaction and hedges with futures at a cost whenever |net delta| passes a threshold.")
-    sec.table(deltas, "Implied vs call-spread delta and the overreaction slope (daily data)", float_format="{:.5g}")
-    d = pd.to_datetime(series["date"])
-    fig, axes = new_figure(1, 2, figsize=(13, 4))
-    axes[0].plot(d, series["pm_price"], lw=1.0, label="market price")
-    axes[0].plot(d, series["fair_value"], lw=1.0, label="call-spread fair value")
-    twin = axes[0].twinx()
-    twin.plot(d, series["futures"], color="grey", lw=0.6, ls=":", label="futures")
-    twin.set_ylabel("futures")
-    axes[0].set_ylabel("probability")
-    axes[0].legend(fontsize=7, loc="upper left")
-    axes[0].tick_params(axis="x", labelrotation=30, labelsize=7)
-    axes[0].set_title("heartbeat: market price around fair value")
-    lv = deltas.set_index("regression")
-    x = np.linspace(series["futures"].min(), series["futures"].max(), 50)
-    for col, name, label in (("pm_price", "level_pm", "market"), ("fair_value", "level_fair", "fair value")):
-        axes[1].scatter(series["futures"], series[col], s=8, label=label)
-        r = lv.loc[name]
-        axes[1].plot(x, r["intercept"] + r["slope"] * x, lw=1.0, label=f"{label}: slope {r['slope']:.4f}")
-    axes[1].set_xlabel("futures")
-    axes[1].set_ylabel("probability")
-    axes[1].legend(fontsize=7)
-    axes[1].set_title("slopes against the futures (the delta)")
-    fig.tight_layout()
-    sec.figure(fig, "fair_value_heartbeat", "Left: the contract's market price and its call-spread fair value through "
-               "time, with the futures. Right: both against the futures with their regression lines; the steeper "
-               "market line is the overreaction")
-    sec.table(hedging, f"Quoting around fair value with futures hedges, {int(hedging['n_paths'].iloc[0]):,} paths per "
-              f"threshold, overreaction {hedging['overreaction'].iloc[0]:.3g}: P&L risk against hedging cost",
-              float_format="{:.4g}")
-    fig, axes = new_figure(1, 2, figsize=(13, 4))
-    axes[0].plot(hedging["mean_hedge_cost"], hedging["std_pnl"], marker="o")
-    for _, r in hedging.iterrows():
-        axes[0].annotate(f"{r['hedge_threshold']:g}", (r["mean_hedge_cost"], r["std_pnl"]), fontsize=7)
-    axes[0].set_xlabel("mean hedging cost ($)")
-    axes[0].set_ylabel("std of P&L ($)")
-    axes[0].set_title("risk vs hedging cost (labels: hedge threshold)")
-    axes[1].plot(path["t"], path["pm"], lw=0.6, label="market")
-    axes[1].plot(path["t"], path["fair"], lw=1.0, label="fair value")
-    axes[1].fill_between(path["t"], path["bid"], path["ask"], alpha=0.3, label="MM bid-ask")
-    twin = axes[1].twinx()
-    twin.step(path["t"], path["inventory"], where="post", color="k", lw=0.6, label="contracts held")
-    twin.set_ylabel("contracts")
-    axes[1].set_xlabel("years")
-    axes[1].legend(fontsize=7, loc="upper left")
-    axes[1].set_title("one simulated path")
-    sec.figure(fig, "fair_value_hedging", "Left: the trade-off between P&L risk and hedging cost across hedge "
-               "thresholds. Right: one simulated path of the market, fair value, the market maker's quotes and "
-               "inventory")

@@ -37,21 +37,23 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jaxmm.io import schemas
+from jaxmm.io import labels
+from jaxmm.io.labels import IV_OK, SLICE_KEYS, SNAPSHOT_KEYS
+from jaxmm.settings import SurfacesSettings
+from jaxmm.stages.frames import to_table
+from jaxmm.stages.surfaces import schema as surfaces_schema
 
 log = logging.getLogger(__name__)
 
-SLICE_KEYS = schemas.SLICE_KEYS
-SNAPSHOT_KEYS = ["source", "underlying", "quote_date"]
 PARAM_NAMES = ("a", "b", "rho", "m", "sigma")
 JW_NAMES = ("jw_v", "jw_psi", "jw_p", "jw_c", "jw_v_tilde")
-IV_OK = "ok"   # the label of jaxmm.pricing.iv.IVStatus.OK in quotes.parquet (schemas.IV_STATUS_LABELS[0])
 
 
-def fit_settings(section: dict):
+def fit_settings(section: SurfacesSettings | dict):
+    """The library's ``FitSettings`` of the section's ``fit`` block."""
     from jaxmm.surfaces.fit import FitSettings
 
-    return FitSettings(**section.get("fit", {}))   # keys checked by the config schema
+    return FitSettings(**SurfacesSettings.of(section).fit)
 
 
 # --------------------------------------------------------------------------- packing
@@ -72,17 +74,19 @@ def eval_mask(quotes: pd.DataFrame) -> np.ndarray:
     return ok.fillna(False).to_numpy(bool) & _solved(quotes["mid_iv_status"])
 
 
-def fit_mask(quotes: pd.DataFrame, atm_iv: np.ndarray, section: dict, max_abs_z: float | None = None) -> np.ndarray:
+def fit_mask(quotes: pd.DataFrame, atm_iv: np.ndarray, section: SurfacesSettings | dict,
+             max_abs_z: float | None = None) -> np.ndarray:
     """The fit set (module doc): the liquid part of ``eval_mask`` within ``max_abs_z``
     (default the section's) ATM standard deviations; ``atm_iv`` is each quote's slice ATM vol."""
+    s = SurfacesSettings.of(section)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = quotes["log_moneyness"].to_numpy(float) / (atm_iv * np.sqrt(quotes["t"].to_numpy(float)))
         rel_spread = ((quotes["ask"] - quotes["bid"]) / quotes["mid"]).to_numpy(float)
     ok = (eval_mask(quotes) & _solved(quotes["bid_iv_status"]) & _solved(quotes["ask_iv_status"])
-          & (quotes["t"] >= float(section.get("min_t", 0.0))).to_numpy(bool))
+          & (quotes["t"] >= float(s.min_t)).to_numpy(bool))
     # NaN z (no ATM vol) stays in: the spread filter alone decides there.
-    wide = np.abs(z) > float(section.get("max_abs_z", 6.0) if max_abs_z is None else max_abs_z)
-    return ok & ~wide & (rel_spread <= float(section.get("max_rel_spread", 1.5)))
+    wide = np.abs(z) > float(s.max_abs_z if max_abs_z is None else max_abs_z)
+    return ok & ~wide & (rel_spread <= float(s.max_rel_spread))
 
 
 def _pad(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape, fill) -> np.ndarray:
@@ -173,8 +177,8 @@ def neighbour_index(slices: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return prev_idx, next_idx
 
 
-def choose_fit_sets(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.ndarray, eval_data, section: dict,
-                    settings, min_inside: float) -> tuple[np.ndarray, np.ndarray]:
+def choose_fit_sets(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.ndarray, eval_data,
+                    section: SurfacesSettings, settings, min_inside: float) -> tuple[np.ndarray, np.ndarray]:
     """Each slice's fit set: the widest of ``max_abs_z`` and then ``fallback_abs_z`` (ATM
     standard deviations) whose independent fit holds the quotes near the money (model IV
     inside bid/ask for at least ``min_inside`` of the OTM quotes within 3 sd), else the
@@ -185,8 +189,8 @@ def choose_fit_sets(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.nda
 
     atm_iv = slices["atm_iv"].to_numpy(float)[np.maximum(slice_id, 0)]
     known = slice_id >= 0
-    widest = float(section.get("max_abs_z", 6.0))
-    limits = [widest] + sorted({float(z) for z in section.get("fallback_abs_z", [3.0, 2.0]) if z < widest},
+    widest = float(section.max_abs_z)
+    limits = [widest] + sorted({float(z) for z in section.fallback_abs_z if z < widest},
                                reverse=True)
     chosen = np.full(len(slices), widest)
     best = np.full(len(slices), -1.0)
@@ -210,20 +214,21 @@ def choose_fit_sets(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.nda
 
 
 def _labels(codes) -> pd.Categorical:
-    """FitStatus codes as their labels (schemas.FIT_STATUS_LABELS), dictionary-encoded."""
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=schemas.FIT_STATUS_LABELS)
+    """FitStatus codes as their labels (labels.FIT_STATUS_LABELS), dictionary-encoded."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=labels.FIT_STATUS_LABELS)
 
 
 OFF_MARKET_CHECKS = ("residual", "inside", "wing", "lee")   # svi_fit.MarketCheck fields, in off_market_reason
 
 
-def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict):
+def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: SurfacesSettings | dict):
     """SVI and SSVI fits: (slices with params and diagnostics, ssvi table, each quote's
     slice row, each quote's fit-set flag)."""
     import jax.numpy as jnp
 
     from jaxmm.surfaces import fit as svi_fit, svi
 
+    section = SurfacesSettings.of(section)
     settings = fit_settings(section)
     slices, slice_id = slice_table(quotes, forwards)
     checked = eval_mask(quotes) & (slice_id >= 0)
@@ -232,14 +237,14 @@ def fit_surfaces(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict):
         slices["n_fit_quotes"] = np.zeros(0, np.int64)
         return slices, pd.DataFrame(), slice_id, checked
     eval_data = pack(quotes, slices, checked, slice_id)
-    min_inside = float(section.get("min_frac_inside", 0.75))
+    min_inside = float(section.min_frac_inside)
     use, slices["fit_abs_z"] = choose_fit_sets(quotes, slices, slice_id, eval_data, section, settings, min_inside)
     slices["n_fit_quotes"] = np.bincount(slice_id[use], minlength=len(slices)).astype(np.int64)
     prev_idx, next_idx = neighbour_index(slices)
     result = svi_fit.fit_svi(pack(quotes, slices, use, slice_id, n_max=eval_data.k.shape[1]), prev_idx, settings)
     diag = svi_fit.diagnose(result.params, eval_data, jnp.asarray(next_idx), settings)
-    market = svi_fit.market_status(result.status, diag, float(section.get("max_residual_half_spreads", 50.0)),
-                                   min_inside, float(section.get("max_wing_ratio", 2.0)))
+    market = svi_fit.market_status(result.status, diag, float(section.max_residual_half_spreads),
+                                   min_inside, float(section.max_wing_ratio))
     params = np.asarray(result.params)
     for i, name in enumerate(PARAM_NAMES):
         slices[name] = params[:, i]
@@ -318,7 +323,7 @@ def fair_values(quotes: pd.DataFrame, slices: pd.DataFrame, slice_id: np.ndarray
     q = quotes[has].copy()
     sid = slice_id[has]
     q["in_fit"] = use[has]
-    q["fit_status"] = pd.Categorical(slices["status"].to_numpy()[sid], categories=schemas.FIT_STATUS_LABELS)
+    q["fit_status"] = pd.Categorical(slices["status"].to_numpy()[sid], categories=labels.FIT_STATUS_LABELS)
     k = q["log_moneyness"].to_numpy(float)
     t = q["t"].to_numpy(float)
     p = params[sid]
@@ -371,32 +376,29 @@ def rich_cheap(fair: pd.DataFrame, top_n: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def compute(quotes: pd.DataFrame, forwards: pd.DataFrame, section: dict) -> dict[str, pd.DataFrame]:
+def compute(quotes: pd.DataFrame, forwards: pd.DataFrame, section: SurfacesSettings | dict) -> dict[str, pd.DataFrame]:
     """The stage's tables from the implied_vols stage's quotes and forwards."""
+    section = SurfacesSettings.of(section)
     slices, ssvi, slice_id, use = fit_surfaces(quotes, forwards, section)
     fair = fair_values(quotes, slices, slice_id, use) if len(slices) else quotes.iloc[:0]
     add_ssvi_vols(fair, slices, ssvi)
     return {"svi_params": slices, "ssvi_params": ssvi, "fair_values": fair,
-            "rich_cheap": rich_cheap(fair, int(section.get("rank_top_n", 20)))}
+            "rich_cheap": rich_cheap(fair, int(section.rank_top_n))}
 
 
 # --------------------------------------------------------------------------- stage
 
 
-def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_pandas(frame.reindex(columns=schema.names), schema=schema, preserve_index=False)
-
-
-OUTPUTS = {"svi_params": "SVI_PARAMS", "ssvi_params": "SSVI_PARAMS", "fair_values": "FAIR_VALUES",
-           "rich_cheap": "RICH_CHEAP"}
+TABLES = {"svi_params": surfaces_schema.SVI_PARAMS, "ssvi_params": surfaces_schema.SSVI_PARAMS,
+          "fair_values": surfaces_schema.FAIR_VALUES, "rich_cheap": surfaces_schema.RICH_CHEAP}
 
 
 def run(inputs: dict, outputs: dict, params: dict) -> None:
     quotes = pd.read_parquet(inputs["quotes"])
     forwards = pd.read_parquet(inputs["forwards"])
     tables = compute(quotes, forwards, params["section"])
-    for name, schema_name in OUTPUTS.items():
-        pq.write_table(_table(tables[name], getattr(schemas, schema_name)), outputs[name])
+    for name, schema in TABLES.items():
+        pq.write_table(to_table(tables[name], schema), outputs[name])
     s = tables["svi_params"]
     fitted = s[np.isfinite(s["a"])] if len(s) else s
     log.info("surfaces: %d slices, %d fitted (status %s; off_market because %s); median RMSE %.4f vol points; "
@@ -409,120 +411,3 @@ def run(inputs: dict, outputs: dict, params: dict) -> None:
                            / max(fitted["n_eval_quotes"].sum(), 1)),
              int((~fitted["butterfly_ok"]).sum()) if len(fitted) else 0,
              int((fitted["calendar_violations"] > 0).sum()) if len(fitted) else 0, len(tables["fair_values"]))
-
-
-# --------------------------------------------------------------------------- report
-
-
-def report(inputs: dict, outputs: dict, params: dict) -> None:
-    """Report section: fit quality and arbitrage table, smiles, total variance, g(k),
-    SSVI parameters, richest / cheapest options."""
-    from jaxmm.report import Section
-
-    sec = Section("Volatility surfaces and fair values", order=25, figure_dir=outputs["figures"])
-    s = pd.read_parquet(inputs["svi_params"])
-    ssvi = pd.read_parquet(inputs["ssvi_params"])
-    fair = pd.read_parquet(inputs["fair_values"])
-    ranked = pd.read_parquet(inputs["rich_cheap"])
-    sec.text("Raw SVI per expiry (root), fitted to the liquid out-of-the-money quotes (two-sided, relative "
-             "spread at most surfaces.max_rel_spread) within surfaces.max_abs_z ATM standard deviations, or a "
-             "narrower fallback_abs_z where the wide fit does not hold the quotes near the money; IV errors "
-             "weighted by the bid-ask IV spread (or the configured loss), a butterfly penalty (g(k) >= 0 on a grid) "
-             "and the calendar (total variance non-decreasing in t, shortest expiry first). Every slice of every "
-             "snapshot is fitted in one jitted call (vmap over slices, optimistix Levenberg-Marquardt, multi-start "
-             "from quasi-explicit guesses). The checks use every OTM two-sided quote with a solved IV, not only the "
-             "fit set: a slice whose smile leaves the quotes (worst residual, inside fraction within 3 sd, wings, "
-             "Lee's bound) is 'off_market', and its fair values are flagged and not ranked. A power-law SSVI "
-             "surface per snapshot is the arbitrage-free-by-construction alternative. Fair value = Black-76 at the "
-             "SVI vol; residual = market mid - fair value.")
-    if not len(s):
-        sec.text("No slices with a forward: nothing fitted.")
-        sec.write(outputs["section"])
-        return
-    cols = ["source", "root", "quote_date", "expiry", "t", "fit_abs_z", "n_fit_quotes", "n_eval_quotes", "status",
-            "off_market_reason", "iterations", "rmse_vol", "frac_inside", "frac_inside_3sd", "max_abs_residual",
-            "wing_ratio", "min_g", "butterfly_ok", "calendar_violations", "calendar_min_gap", "ssvi_rmse_vol"]
-    sec.table(s[cols], "Per slice, checked on every OTM two-sided quote: fit status, RMSE vs mid IV (vol points), "
-              "fraction of fitted vols inside the bid/ask IVs (all, and within 3 ATM sd), worst residual "
-              "(half-spreads), highest fitted vol / highest mid IV, min g, calendar check against the next expiry, "
-              "SSVI RMSE", max_rows=60)
-    sec.table(s[["source", "root", "quote_date", "expiry", *PARAM_NAMES, *JW_NAMES]],
-              "SVI parameters (raw and jump-wings)", max_rows=60)
-    if len(ssvi):
-        sec.table(ssvi[SNAPSHOT_KEYS + ["rho", "eta", "gamma", "status", "iterations", "n_slices", "rmse_vol"]],
-                  "SSVI (power-law phi) per snapshot")
-    _smile_figure(sec, s, fair)
-    _variance_figure(sec, s)
-    if len(ranked):
-        sec.table(ranked[["side", "rank", "quote_date", "expiry", "strike", "right", "bid", "ask", "mid", "fair_value",
-                          "residual_usd", "residual_half_spreads", "mid_iv", "fair_iv"]],
-                  "Richest and cheapest options of the fit set (residual in half-spreads; rich: mid above fair value)",
-                  max_rows=2 * 20 * max(len(ranked.groupby(SNAPSHOT_KEYS)), 1))
-    sec.write(outputs["section"])
-
-
-def _latest(frame: pd.DataFrame) -> pd.DataFrame:
-    first = frame[frame["source"] == frame["source"].iloc[0]]
-    return first[first["quote_date"] == first["quote_date"].max()]
-
-
-def _smile_figure(sec, s: pd.DataFrame, fair: pd.DataFrame) -> None:
-    """Latest snapshot of the first source: bid/ask IV bars, SVI and SSVI fits per expiry."""
-    import jax.numpy as jnp
-
-    from jaxmm.surfaces import svi
-    from jaxmm.report import new_figure
-
-    fitted = _latest(s[np.isfinite(s["a"])]) if np.isfinite(s["a"]).any() else s.iloc[:0]
-    if not len(fitted):
-        return
-    expiries = list(fitted.sort_values("t")["expiry"])
-    ncols = min(4, len(expiries))
-    nrows = -(-len(expiries) // ncols)
-    fig, axes = new_figure(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows), squeeze=False, sharey=False)
-    for ax, (_, row) in zip(axes.flat, fitted.sort_values("t").iterrows()):
-        g = fair[(fair[SLICE_KEYS] == row[SLICE_KEYS]).all(axis=1) & fair["otm"] & (fair["bid"] > 0)]
-        g = g.sort_values("log_moneyness")
-        inside = g["in_fit"].to_numpy(bool)
-        for mask, colour in ((inside, "C0"), (~inside, "0.6")):
-            h = g[mask]
-            ax.errorbar(h["log_moneyness"], h["mid_iv"], yerr=[(h["mid_iv"] - h["bid_iv"]).clip(lower=0).fillna(0),
-                                                                (h["ask_iv"] - h["mid_iv"]).clip(lower=0).fillna(0)],
-                        fmt="none", lw=0.8, color=colour)
-        k = np.linspace(g["log_moneyness"].min(), g["log_moneyness"].max(), 200) if len(g) else np.linspace(-0.5, 0.5, 2)
-        p = row[list(PARAM_NAMES)].to_numpy(float)
-        ax.plot(k, np.asarray(svi.implied_vol(jnp.asarray(p), jnp.asarray(k), row["t"])), "r-", lw=1, label="SVI")
-        if np.isfinite(row.get("ssvi_theta", np.nan)) and len(g):
-            ax.plot(g["log_moneyness"], g["ssvi_iv"], "g--", lw=0.8, label="SSVI")
-        ax.set_title(f"{row['root']} {row['expiry']} (t={row['t']:.2f}, {row['status']})", fontsize=8)
-        ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(expiries):]:
-        ax.set_visible(False)
-    axes.flat[0].legend(fontsize=6)
-    fig.supxlabel("log-moneyness ln(K/F)"); fig.supylabel("implied vol")
-    fig.tight_layout()
-    sec.figure(fig, "smiles", f"{fitted['source'].iloc[0]} {fitted['quote_date'].iloc[0]}: bid/ask IV bars (blue: fit "
-               "set, grey: outside it), SVI fit (red) and SSVI (green dashes) per expiry")
-
-
-def _variance_figure(sec, s: pd.DataFrame) -> None:
-    """Total variance w(k) by expiry and g(k), latest snapshot of the first source."""
-    import jax.numpy as jnp
-
-    from jaxmm.surfaces import svi
-    from jaxmm.report import new_figure
-
-    fitted = _latest(s[np.isfinite(s["a"])]) if np.isfinite(s["a"]).any() else s.iloc[:0]
-    if not len(fitted):
-        return
-    k = np.linspace(-0.6, 0.4, 201)
-    fig, (ax1, ax2) = new_figure(1, 2, figsize=(11, 4))
-    for _, row in fitted.sort_values("t").iterrows():
-        p = jnp.asarray(row[list(PARAM_NAMES)].to_numpy(float))
-        ax1.plot(k, np.asarray(svi.raw_total_variance(p, jnp.asarray(k))), lw=0.8, label=str(row["expiry"]))
-        ax2.plot(k, np.asarray(svi.butterfly_g(p, jnp.asarray(k))), lw=0.8)
-    ax1.set_title("total implied variance w(k) by expiry (must not cross)"); ax1.set_xlabel("k")
-    ax2.axhline(0.0, color="k", lw=0.6)
-    ax2.set_title("butterfly function g(k) (density >= 0 where g >= 0)"); ax2.set_xlabel("k")
-    ax1.legend(fontsize=6, ncol=2)
-    sec.figure(fig, "total_variance", "Fitted SVI total variance by expiry and g(k), latest snapshot")

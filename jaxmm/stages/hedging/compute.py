@@ -1,6 +1,6 @@
 """Hedging stage: batched delta-hedging studies, vol-path hedging and tenor time spreads.
 
-Tables (``results/hedging/``; columns in :mod:`jaxmm.io.schemas`):
+Tables (``results/hedging/``; columns in :mod:`jaxmm.stages.hedging.schema`):
 
 * ``delta_grid``: the delta-hedging grid (kind x N x hedge vol x actual vol x cost x band,
   :func:`jaxmm.hedging.delta_hedge.simulate_hedge`): P&L distribution and the mean of each
@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from jaxmm.io import schemas
+from jaxmm.settings import HedgingSettings, TimeSpreadSettings, VolPathSettings
 from jaxmm.stages.frames import to_table
+from jaxmm.stages.hedging import schema as hedging_schema
 
 log = logging.getLogger(__name__)
 
@@ -38,30 +39,31 @@ K_SE = 4.0
 N_BINS = 60
 
 
-def _dtype(section: dict):
+def _dtype(section: HedgingSettings):
     import jax.numpy as jnp
 
-    return jnp.float64 if section.get("dtype", "float64") == "float64" else jnp.float32
+    return jnp.float64 if section.dtype == "float64" else jnp.float32
 
 
 # --------------------------------------------------------------------------- time spreads
 
-def time_spread_table(section: dict, key, dtype=None) -> pd.DataFrame:
+def time_spread_table(section: TimeSpreadSettings | dict, key, dtype=None) -> pd.DataFrame:
     """``time_spread``: every sizing in every regime (module doc)."""
     import jax
 
+    section = TimeSpreadSettings.of(section)
     from jaxmm.hedging.time_spread import DAYS_PER_YEAR, SIZINGS, CurveParams, hedge_ratio, simulate_spread, spread_risk
 
-    c = section["curve"]
+    c = section.curve
     rows = []
-    horizon, n_paths = int(section["horizon_days"]), int(section["n_paths"])
-    for i, regime in enumerate(section["regimes"]):
-        p = CurveParams(f1=float(c["f1"]), f12=float(c["f12"]), t1=c["t1_days"] / DAYS_PER_YEAR,
-                        t12=c["t12_days"] / DAYS_PER_YEAR, kappa=float(c["kappa"]), sigma_chi=float(c["sigma_chi"]),
-                        sigma_xi=float(c["sigma_xi"]), rho=float(c["rho"]), regime=float(regime))
-        if horizon >= c["t1_days"]:
+    horizon, n_paths = int(section.horizon_days), int(section.n_paths)
+    for i, regime in enumerate(section.regimes):
+        p = CurveParams(f1=float(c.f1), f12=float(c.f12), t1=c.t1_days / DAYS_PER_YEAR,
+                        t12=c.t12_days / DAYS_PER_YEAR, kappa=float(c.kappa), sigma_chi=float(c.sigma_chi),
+                        sigma_xi=float(c.sigma_xi), rho=float(c.rho), regime=float(regime))
+        if horizon >= c.t1_days:
             raise ValueError(f"config error at hedging.time_spread.horizon_days: {horizon} must be below the M1 "
-                             f"option's life, t1_days = {c['t1_days']}")
+                             f"option's life, t1_days = {c.t1_days}")
         _, _, corr = hedge_ratio(p)
         for sizing in SIZINGS:
             risk = spread_risk(p, sizing)
@@ -81,7 +83,7 @@ def time_spread_table(section: dict, key, dtype=None) -> pd.DataFrame:
                          "pnl_p01": np.quantile(pnl, 0.01), "pnl_p99": np.quantile(pnl, 0.99),
                          "slope_front_var": slope, "slope_se": slope_se,
                          "slope_predicted": 0.5 * p.f1 ** 2 * float(risk.front_gamma)})
-    return pd.DataFrame(rows, columns=schemas.HEDGE_TIME_SPREAD.names)
+    return pd.DataFrame(rows, columns=hedging_schema.HEDGE_TIME_SPREAD.names)
 
 
 # --------------------------------------------------------------------------- delta hedging
@@ -105,25 +107,25 @@ def _summary_rows(res, grid_rows: list[dict], n_paths: int) -> list[dict]:
             for g, row in enumerate(grid_rows)]
 
 
-def delta_grid(section: dict, key, dtype) -> pd.DataFrame:
+def delta_grid(section: HedgingSettings, key, dtype) -> pd.DataFrame:
     """``delta_grid``: every kind x N x hedge vol x actual vol x cost x band."""
     from jaxmm.hedging.delta_hedge import HedgeParams, simulate_hedge
 
-    d = section["delta"]
-    combos = list(itertools.product(d["hedge_vols"], d["actual_vols"], d["costs"], d["bands"]))
+    d = section.delta
+    combos = list(itertools.product(d.hedge_vols, d.actual_vols, d.costs, d.bands))
     hv, av, cost, band = (np.asarray(x, float) for x in zip(*combos))
-    base = {k: float(d[k]) for k in ("s0", "strike", "T", "r", "implied_vol", "position")}
+    base = {k: float(getattr(d, k)) for k in ("s0", "strike", "T", "r", "implied_vol", "position")}
     grid = HedgeParams(**{k: base[k] for k in ("s0", "strike", "T", "r", "implied_vol", "position")},
                        hedge_vol=hv, actual_vol=av, cost=cost, band=band)
     rows = []
-    for kind in d["kinds"]:
-        for n in d["n_steps"]:
-            res = simulate_hedge(grid, key, int(d["n_paths"]), int(n), kind=kind, dtype=dtype,
+    for kind in d.kinds:
+        for n in d.n_steps:
+            res = simulate_hedge(grid, key, int(d.n_paths), int(n), kind=kind, dtype=dtype,
                                  label=f"delta {kind} N={n}")
             grid_rows = [{"kind": kind, "n_steps": int(n), **base, "hedge_vol": h, "actual_vol": a, "cost": c,
                           "band": b} for h, a, c, b in combos]
-            rows += _summary_rows(res, grid_rows, int(d["n_paths"]))
-    return pd.DataFrame(rows)[schemas.HEDGE_DELTA_GRID.names]
+            rows += _summary_rows(res, grid_rows, int(d.n_paths))
+    return pd.DataFrame(rows)[hedging_schema.HEDGE_DELTA_GRID.names]
 
 
 def _check(check, case, n, published, ours, se, tolerance, note) -> dict:
@@ -133,7 +135,7 @@ def _check(check, case, n, published, ours, se, tolerance, note) -> dict:
             "note": note}
 
 
-def validation(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame]:
+def validation(section: HedgingSettings, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``validation`` and ``pnl_hist``: Derman-Kamal, Ahmad & Wilmott and Leland (module doc;
     the tolerances are ``hedging.validation``'s and are printed with every row)."""
     import jax
@@ -141,37 +143,37 @@ def validation(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame]:
     from jaxmm.hedging.delta_hedge import (HedgeParams, derman_kamal_sd, greeks, leland_vol, premium,
                                            simulate_hedge)
 
-    v = section["validation"]
-    n_paths = int(v["n_paths"])
+    v = section.validation
+    n_paths = int(v.n_paths)
     rows = []
     # Derman-Kamal: a short ATM call hedged at the vol it was sold at, which the spot realises.
-    dk = v["derman_kamal"]
-    sigma = float(dk["vol"])
-    p = HedgeParams(s0=100.0, strike=100.0, T=float(dk["T"]), r=0.0, implied_vol=sigma, hedge_vol=sigma,
+    dk = v.derman_kamal
+    sigma = float(dk.vol)
+    p = HedgeParams(s0=100.0, strike=100.0, T=float(dk.T), r=0.0, implied_vol=sigma, hedge_vol=sigma,
                     actual_vol=sigma, position=-1.0)
-    for n in dk["n_steps"]:
+    for n in dk.n_steps:
         res = simulate_hedge(p, key, n_paths, int(n), kind="call", decompose=False, dtype=dtype, label=f"DK N={n}")
         pnl = np.asarray(res.pnl[0], float)
-        want = float(derman_kamal_sd(100.0, 100.0, float(dk["T"]), sigma, int(n)))
+        want = float(derman_kamal_sd(100.0, 100.0, float(dk.T), sigma, int(n)))
         sd = pnl.std(ddof=1)
         rows.append(_check("derman_kamal", f"ATM call, vol {sigma:g}, N {n}", n, want, sd, sd / math.sqrt(2 * n_paths),
-                           float(dk["rel_tolerance"]) * want, "sd of the hedging error vs sqrt(pi/(4N)) vega sigma, "
+                           float(dk.rel_tolerance) * want, "sd of the hedging error vs sqrt(pi/(4N)) vega sigma, "
                            "an asymptote in N: a few % short at small N is a real effect"))
     # Ahmad & Wilmott: S = K = 100, T = 1, r = 0, long call bought at implied, spot realises actual.
-    aw = v["ahmad_wilmott"]
-    si, sa = float(aw["implied_vol"]), float(aw["actual_vol"])
+    aw = v.ahmad_wilmott
+    si, sa = float(aw.implied_vol), float(aw.actual_vol)
     expected = float(premium(100.0, 100.0, 1.0, sa, 0.0) - premium(100.0, 100.0, 1.0, si, 0.0))
     p = HedgeParams(s0=100.0, strike=100.0, T=1.0, r=0.0, implied_vol=si, hedge_vol=np.array([si, sa]),
                     actual_vol=sa, position=1.0)
     hist_pnl, variances = None, {}
-    for n in aw["n_steps"]:
+    for n in aw.n_steps:
         res = simulate_hedge(p, jax.random.fold_in(key, 1), n_paths, int(n), kind="call", decompose=False,
                              dtype=dtype, label=f"AW N={n}")
         pnl = np.asarray(res.pnl, float)
         for g, name in enumerate(("implied", "actual")):
             m, sd = pnl[g].mean(), pnl[g].std(ddof=1)
             rows.append(_check("ahmad_wilmott_mean", f"hedged at {name} vol, N {n}", n, expected, m,
-                               sd / math.sqrt(n_paths), float(aw["mean_tolerance"]),
+                               sd / math.sqrt(n_paths), float(aw.mean_tolerance),
                                f"expected profit BS({sa:g}) - BS({si:g}) whichever vol hedges (the paper: 3.958 at "
                                "20% / 30%)"))
         if (si, sa) != (0.2, 0.3):    # the paper's 1.820 is for its set-up only
@@ -179,7 +181,7 @@ def validation(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame]:
         sd = pnl[0].std(ddof=1)
         variances[int(n)] = (sd * sd, sd * sd * math.sqrt(2.0 / n_paths))
         rows.append(_check("ahmad_wilmott_sd", f"hedged at implied vol, N {n}", n, 1.820, sd,
-                           sd / math.sqrt(2 * n_paths), float(aw["sd_tolerance"]),
+                           sd / math.sqrt(2 * n_paths), float(aw.sd_tolerance),
                            "sd of the P&L hedging at implied vol; 1.820 is the continuous limit (the excess "
                            "falls like 1/N)"))
         hist_pnl = pnl
@@ -190,40 +192,41 @@ def validation(section: dict, key, dtype) -> tuple[pd.DataFrame, pd.DataFrame]:
         limit = (4.0 * v4 - v1) / 3.0
         se = math.hypot(4.0 * e4, e1) / 3.0 / (2.0 * math.sqrt(limit))
         rows.append(_check("ahmad_wilmott_sd", f"hedged at implied vol, Richardson limit of N {n} and {n4}", n4,
-                           1.820, math.sqrt(limit), se, float(aw["sd_tolerance"]),
+                           1.820, math.sqrt(limit), se, float(aw.sd_tolerance),
                            "continuous-limit sd, extrapolated from two N (var = var_inf + c/N)"))
     # Leland: a short call sold and hedged at the cost-adjusted vol breaks even; at sigma it loses the costs.
-    le = v["leland"]
-    sigma, cost, n = float(le["vol"]), float(le["cost"]), int(le["n_steps"])
-    s_l = float(leland_vol(sigma, cost, float(le["T"]) / n, position=-1.0))
-    p = HedgeParams(s0=100.0, strike=100.0, T=float(le["T"]), r=0.0, implied_vol=np.array([s_l, sigma]),
+    le = v.leland
+    sigma, cost, n = float(le.vol), float(le.cost), int(le.n_steps)
+    s_l = float(leland_vol(sigma, cost, float(le.T) / n, position=-1.0))
+    p = HedgeParams(s0=100.0, strike=100.0, T=float(le.T), r=0.0, implied_vol=np.array([s_l, sigma]),
                     hedge_vol=np.array([s_l, sigma]), actual_vol=sigma, cost=cost, position=-1.0)
     res = simulate_hedge(p, jax.random.fold_in(key, 2), n_paths, n, kind="call", decompose=True, dtype=dtype, label="Leland")
     pnl = np.asarray(res.pnl, float)
-    initial = cost * abs(float(greeks(100.0, 100.0, float(le["T"]), s_l, 0.0)[0])) * 100.0
+    initial = cost * abs(float(greeks(100.0, 100.0, float(le.T), s_l, 0.0)[0])) * 100.0
     rows.append(_check("leland", f"short ATM call at Leland vol {s_l:.4f} (sigma {sigma:g}, one-way cost {cost:g}), "
                        f"N {n}", n, -initial, pnl[0].mean(), pnl[0].std(ddof=1) / math.sqrt(n_paths),
-                       float(le["tolerance"]), "sold and hedged at the Leland vol (round-trip k = 2 x one-way cost): "
+                       float(le.tolerance), "sold and hedged at the Leland vol (round-trip k = 2 x one-way cost): "
                        "breaks even but for the initial hedge's cost, which the adjustment does not cover (published "
                        "value: minus that cost)"))
     drag = float(np.asarray(res.cost, float)[1].mean())
     rows.append(_check("leland", f"short ATM call at sigma {sigma:g} with the same costs, N {n}", n, drag,
-                       pnl[1].mean(), pnl[1].std(ddof=1) / math.sqrt(n_paths), float(le["tolerance"]),
+                       pnl[1].mean(), pnl[1].std(ddof=1) / math.sqrt(n_paths), float(le.tolerance),
                        "sold and hedged at sigma: loses the cost drag (published value: this run's mean cost)"))
     edges = np.linspace(*np.quantile(hist_pnl, [0.001, 0.999]), N_BINS + 1)
     hist = pd.concat([pd.DataFrame({"case": f"hedge_at_{name}", "bin_lo": edges[:-1], "bin_hi": edges[1:],
                                     "count": np.histogram(hist_pnl[g], edges)[0].astype(np.int64)})
                       for g, name in enumerate(("implied", "actual"))], ignore_index=True)
-    return pd.DataFrame(rows, columns=schemas.HEDGE_VALIDATION.names), hist
+    return pd.DataFrame(rows, columns=hedging_schema.HEDGE_VALIDATION.names), hist
 
 
 # --------------------------------------------------------------------------- vol paths
 
-def vol_path_slopes(section: dict, vol_beta: pd.DataFrame | None) -> list[tuple[float, str]]:
+def vol_path_slopes(section: VolPathSettings | dict, vol_beta: pd.DataFrame | None) -> list[tuple[float, str]]:
     """The configured slopes, plus the statistics stage's latest vol-path slope of each
     series named in ``from_statistics`` (log vol changes on log returns)."""
-    out = [(float(s), "config") for s in section["slopes"]]
-    for name in section.get("from_statistics", []):
+    section = VolPathSettings.of(section)
+    out = [(float(s), "config") for s in section.slopes]
+    for name in section.from_statistics:
         ok = (vol_beta[(vol_beta["series"] == name) & (vol_beta["status"] == "ok")]
               if vol_beta is not None else pd.DataFrame())
         if ok.empty:
@@ -234,16 +237,17 @@ def vol_path_slopes(section: dict, vol_beta: pd.DataFrame | None) -> list[tuple[
     return out
 
 
-def vol_path_table(section: dict, vol_beta: pd.DataFrame | None, key, dtype) -> pd.DataFrame:
+def vol_path_table(section: VolPathSettings | dict, vol_beta: pd.DataFrame | None, key, dtype) -> pd.DataFrame:
     """``vol_path``: hedging-error variance per regime, slope and delta (module doc)."""
     from jaxmm.hedging.vol_path_hedge import REGIMES, VolPathParams, variance_table
 
+    section = VolPathSettings.of(section)
     slopes = vol_path_slopes(section, vol_beta)
-    base = VolPathParams(s0=100.0, strike=100.0 * float(section["moneyness"]), T=float(section["T"]),
-                         vol=float(section["vol"]), slope=0.0, position=float(section["position"]))
+    base = VolPathParams(s0=100.0, strike=100.0 * float(section.moneyness), T=float(section.T),
+                         vol=float(section.vol), slope=0.0, position=float(section.position))
     rows = []
-    for realised in section["realised"]:
-        tab = variance_table(base, [s for s, _ in slopes], key, int(section["n_paths"]), int(section["n_steps"]),
+    for realised in section.realised:
+        tab = variance_table(base, [s for s, _ in slopes], key, int(section.n_paths), int(section.n_steps),
                              realised=realised, dtype=dtype)
         for r, regime in enumerate(REGIMES):
             for j, (slope, source) in enumerate(slopes):
@@ -253,26 +257,27 @@ def vol_path_table(section: dict, vol_beta: pd.DataFrame | None, key, dtype) -> 
                                  "mean": tab.mean[r, j, d], "mtm": tab.mtm[r, j, d], "mtm_se": tab.mtm_se[r, j, d],
                                  "variance_ratio": tab.variance[r, j, d] / tab.variance[r, j, 0],
                                  "mtm_ratio": tab.mtm[r, j, d] / tab.mtm[r, j, 0],
-                                 "n_paths": int(section["n_paths"]), "n_steps": int(section["n_steps"])})
-    return pd.DataFrame(rows, columns=schemas.HEDGE_VOL_PATH.names)
+                                 "n_paths": int(section.n_paths), "n_steps": int(section.n_steps)})
+    return pd.DataFrame(rows, columns=hedging_schema.HEDGE_VOL_PATH.names)
 
 
 # --------------------------------------------------------------------------- stage
 
-TABLES = {"delta_grid": schemas.HEDGE_DELTA_GRID, "validation": schemas.HEDGE_VALIDATION,
-          "pnl_hist": schemas.HEDGE_PNL_HIST, "vol_path": schemas.HEDGE_VOL_PATH,
-          "time_spread": schemas.HEDGE_TIME_SPREAD}
+TABLES = {"delta_grid": hedging_schema.HEDGE_DELTA_GRID, "validation": hedging_schema.HEDGE_VALIDATION,
+          "pnl_hist": hedging_schema.HEDGE_PNL_HIST, "vol_path": hedging_schema.HEDGE_VOL_PATH,
+          "time_spread": hedging_schema.HEDGE_TIME_SPREAD}
 
 
-def compute(section: dict, vol_beta: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def compute(section: HedgingSettings | dict, vol_beta: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     import jax
 
-    key = jax.random.PRNGKey(int(section["seed"]))
+    section = HedgingSettings.of(section)
+    key = jax.random.PRNGKey(int(section.seed))
     dtype = _dtype(section)
     checks, hist = validation(section, jax.random.fold_in(key, 1), dtype)
     return {"delta_grid": delta_grid(section, key, dtype), "validation": checks, "pnl_hist": hist,
-            "vol_path": vol_path_table(section["vol_path"], vol_beta, jax.random.fold_in(key, 2), dtype),
-            "time_spread": time_spread_table(section["time_spread"], jax.random.fold_in(key, 3), dtype)}
+            "vol_path": vol_path_table(section.vol_path, vol_beta, jax.random.fold_in(key, 2), dtype),
+            "time_spread": time_spread_table(section.time_spread, jax.random.fold_in(key, 3), dtype)}
 
 
 def run(inputs: dict, outputs: dict, params: dict) -> None:
@@ -285,101 +290,3 @@ def run(inputs: dict, outputs: dict, params: dict) -> None:
     for _, r in tables["validation"].iterrows():
         log.info("hedging: %s %s: ours %.4f (se %.4f) vs %.4f -> %s", r["check"], r["case"], r["ours"], r["ours_se"],
                  r["published"], "agrees" if r["agrees"] else "DIFFERS")
-
-
-# --------------------------------------------------------------------------- report
-
-def report(inputs: dict, outputs: dict, params: dict) -> None:
-    """Report section: validation against the published results, the delta-hedging grid,
-    hedging error vs N, P&L at implied vs actual vol, cost drag, vol-path hedging and the
-    time-spread sizings."""
-    from jaxmm.report import Section
-
-    sec = Section("Hedging: discrete delta hedging, vol paths and tenor time spreads", order=50,
-                  figure_dir=outputs["figures"])
-    t = {name: pd.read_parquet(inputs[name]) for name in TABLES}
-    v, g = t["validation"], t["delta_grid"]
-    sec.text("Batched delta-hedging Monte Carlo (one jitted call per chunk of paths for the whole grid): Black-Scholes "
-             "options bought or sold at the implied vol, the spot a GBM at the actual vol, hedged with the "
-             "Black-Scholes delta at the hedge vol at N equal times (or when the delta leaves a band), one-way "
-             "proportional costs. The P&L splits exactly into vega (marking to the hedge vol at t = 0), gamma, "
-             "theta, band mismatch, costs and the discretisation error.")
-    sec.table(v, "Published results beside this run: Derman-Kamal, Ahmad & Wilmott, Leland (agrees: within 4 "
-              "standard errors plus the stated tolerance)", float_format="{:.4g}")
-    cols = ["kind", "n_steps", "hedge_vol", "actual_vol", "cost", "band", "mean_pnl", "se_pnl", "std_pnl", "pnl_p05",
-            "pnl_p95", "mean_vega", "mean_gamma", "mean_theta", "mean_mismatch", "mean_cost", "mean_error",
-            "mean_rebalances"]
-    sec.table(g[cols], "The delta-hedging grid (P&L in time-0 money; parts of the decomposition are means)",
-              max_rows=200, float_format="{:.4g}")
-    _delta_figures(sec, v, g, t["pnl_hist"])
-    vp = t["vol_path"]
-    sec.text("Vol moving with spot: the option is marked at its own implied vol, which follows the spot in the "
-             "regime (sticky strike: fixed; sticky delta: a function of K/S; vol path: every strike's vol moves with "
-             "the ATM vol's slope). The Black delta ignores that move; the effective delta adds vega x dsigma/dS. "
-             "'variance' is the terminal hedging error's, 'mtm' the marked book's summed squared daily P&L.")
-    sec.table(vp[vp["delta"] == "effective"][["regime", "realised", "slope", "slope_source", "variance_ratio",
-                                              "mtm_ratio", "variance", "mtm", "n_paths", "n_steps"]],
-              "Effective over Black delta: ratios below 1 mean the effective delta hedges better", max_rows=80,
-              float_format="{:.4g}")
-    _vol_path_figure(sec, vp)
-    ts = t["time_spread"]
-    sec.text("Time spreads across futures tenors (seed 001's raw gamma paradox) on the two-factor curve of the "
-             "synthetic futures: short one M1 ATM call, long n M12 ATM calls, both delta-hedged daily. Sizing by raw "
-             "gamma leaves the spread short gamma in M1 terms (n Gamma_12 h^2 < Gamma_1): its P&L falls with the "
-             "front month's realised variance. Sizing by h^2-weighted gamma removes that exposure but buys 1/corr^4 "
-             "times the variance-minimising number of M12 options, and with them their own variance and vega.")
-    sec.table(ts[["regime", "sizing", "h2", "corr", "contracts", "front_gamma", "net_vega", "mean_pnl", "std_pnl",
-                  "slope_front_var", "slope_se", "slope_predicted"]],
-              "Spread sizings: Greeks carried and P&L over the horizon (slope: P&L per unit of M1 realised variance)",
-              float_format="{:.4g}")
-    sec.write(outputs["section"])
-
-
-def _delta_figures(sec, v: pd.DataFrame, g: pd.DataFrame, hist: pd.DataFrame) -> None:
-    from jaxmm.report import new_figure
-
-    fig, axes = new_figure(1, 3, figsize=(15, 4))
-    dk = v[v["check"] == "derman_kamal"]
-    if len(dk):
-        axes[0].loglog(dk["n_steps"], dk["ours"], "o", label="simulated sd")
-        axes[0].loglog(dk["n_steps"], dk["published"], "-", label="sqrt(pi/(4N)) vega sigma")
-    flat = g[(g["hedge_vol"] == g["actual_vol"]) & (g["hedge_vol"] == g["implied_vol"]) & (g["cost"] == 0)
-             & (g["band"] == 0)]
-    for kind, k in flat.groupby("kind"):
-        axes[0].loglog(k["n_steps"], k["std_pnl"], "s--", ms=4, label=f"grid: {kind}")
-    axes[0].set_xlabel("rebalancing times N")
-    axes[0].set_ylabel("sd of the hedging error")
-    axes[0].set_title("hedging error vs N (slope -1/2)")
-    axes[0].legend(fontsize=7)
-    for case, h in hist.groupby("case"):
-        axes[1].stairs(h["count"], np.append(h["bin_lo"].to_numpy(), h["bin_hi"].iloc[-1]), label=case)
-    axes[1].set_xlabel("P&L")
-    axes[1].set_title("Ahmad & Wilmott: hedging at implied vs actual vol")
-    axes[1].legend(fontsize=7)
-    costs = g[(g["band"] == 0) & (g["hedge_vol"] == g["actual_vol"])]
-    for (kind, n), k in costs.groupby(["kind", "n_steps"]):
-        k = k.groupby("cost")["mean_cost"].mean()
-        axes[2].plot(k.index, -k.to_numpy(), marker="o", label=f"{kind} N={n}")
-    axes[2].set_xlabel("one-way cost")
-    axes[2].set_ylabel("mean cost drag")
-    axes[2].set_title("cost drag")
-    axes[2].legend(fontsize=7)
-    fig.tight_layout()
-    sec.figure(fig, "delta_hedging", "Left: sd of the hedging error against N, with Derman-Kamal's line. Middle: P&L "
-               "hedging at implied vs actual vol. Right: transaction-cost drag against the cost rate")
-
-
-def _vol_path_figure(sec, vp: pd.DataFrame) -> None:
-    from jaxmm.report import new_figure
-
-    eff = vp[vp["delta"] == "effective"].sort_values("slope")
-    fig, axes = new_figure(1, 2, figsize=(12, 4))
-    for (regime, realised), r in eff.groupby(["regime", "realised"]):
-        axes[0].plot(r["slope"], r["variance_ratio"], marker="o", label=f"{regime}, {realised}")
-        axes[1].plot(r["slope"], r["mtm_ratio"], marker="o", label=f"{regime}, {realised}")
-    for ax, title in zip(axes, ("terminal hedging-error variance", "marked daily P&L variance")):
-        ax.axhline(1.0, color="k", lw=0.6)
-        ax.set_xlabel("vol-path slope")
-        ax.set_title(f"effective / Black delta: {title}", fontsize=9)
-        ax.legend(fontsize=6)
-    sec.figure(fig, "vol_path", "Effective over Black delta across slopes, per regime and realised-vol model")

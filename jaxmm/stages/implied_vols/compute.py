@@ -1,7 +1,7 @@
 """Implied-vol stage: forwards and discount factors per chain snapshot, IVs and Greeks per
 quote, and the put-call parity (conversion / reversal) scan.
 
-Per (source, underlying, root, quote_date, expiry) slice (``schemas.SLICE_KEYS``):
+Per (source, underlying, root, quote_date, expiry) slice (``jaxmm.io.labels.SLICE_KEYS``):
 
 * ``t``: years from the slice's as-of time (its latest ``quote_time``) to its root's
   ``settlement_time`` (both from the ingest stage, ``jaxmm.io.conventions``: AM series at
@@ -34,43 +34,36 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from jaxmm.io.labels import IV_STATUS_LABELS, SLICE_KEYS, SNAPSHOT_KEYS, QuoteStatus
 from jaxmm.pricing import parity
-from jaxmm.io import schemas
+from jaxmm.settings import ImpliedVolsSettings
+from jaxmm.stages.frames import to_table
+from jaxmm.stages.implied_vols import schema as implied_vols_schema
 
 log = logging.getLogger(__name__)
 
-SLICE_KEYS = schemas.SLICE_KEYS
-SNAPSHOT_KEYS = ["source", "underlying", "quote_date"]
 IV_SIDES = ("bid", "mid", "ask")
-
-
-class QuoteStatus:
-    """Values of quotes.parquet's ``quote_status`` (why a quote has, or lacks, a mid IV)."""
-
-    OK = "ok"                  # mid_iv solved (bid_iv / ask_iv carry their own status)
-    NO_BID = "no_bid"          # bid 0: one-sided, only ask_iv is solved
-    NO_FORWARD = "no_forward"  # the slice's forward failed: nothing solved
-    UNSOLVED = "unsolved"      # two-sided but mid_iv_status is not OK (see it)
 
 
 # --------------------------------------------------------------------------- settings
 
-def parity_settings(section: dict) -> parity.ParitySettings:
-    return parity.ParitySettings(**section.get("parity", {}))   # keys checked by the config schema
+def parity_settings(section: ImpliedVolsSettings | dict | None) -> parity.ParitySettings:
+    p = ImpliedVolsSettings.of(section).parity
+    return parity.ParitySettings(**{k: tuple(v) if isinstance(v, list) else v for k, v in p.items()})
 
 
-def rate_curve(section: dict) -> parity.RateCurve | None:
+def rate_curve(section: ImpliedVolsSettings | dict) -> parity.RateCurve | None:
     """The configured zero-rate curve (``implied_vols.rates``: a number or {tenor_years: rate};
     None when not configured)."""
-    rates = section.get("rates")
+    rates = ImpliedVolsSettings.of(section).rates
     return None if rates is None else parity.RateCurve.from_config(rates)
 
 
-def year_fractions(slices: pd.DataFrame, section: dict) -> np.ndarray:
+def year_fractions(slices: pd.DataFrame, section: ImpliedVolsSettings | dict) -> np.ndarray:
     """Years to expiry of each slice by the section's day count (module doc): ``act365``
     from ``quote_time`` to ``settlement_time``; ``business252`` from the sessions of the
     slice's ``calendar`` in (quote_date, expiry]."""
-    if section.get("day_count", "act365") == "business252":
+    if ImpliedVolsSettings.of(section).day_count == "business252":
         from jaxmm.io.conventions import sessions_between
 
         start = pd.to_datetime(slices["quote_date"]).to_numpy("datetime64[D]")
@@ -127,7 +120,7 @@ def _pairs_table(chains: pd.DataFrame, slice_id: np.ndarray) -> pd.DataFrame:
     return calls.merge(puts, on=["slice_id", "strike"], how="inner").sort_values(["slice_id", "strike"])
 
 
-def slice_forwards(chains: pd.DataFrame, section: dict) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+def slice_forwards(chains: pd.DataFrame, section: ImpliedVolsSettings | dict) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     """Forwards table (one row per slice), each quote's slice index, and the pairs table."""
     groups = chains.groupby(SLICE_KEYS, sort=True)
     slice_id = groups.ngroup().to_numpy()
@@ -193,9 +186,9 @@ def quote_vols(chains: pd.DataFrame, slices: pd.DataFrame, slice_id: np.ndarray)
     vol, status = (np.asarray(a) for a in implied_vol(prices, safe_forward, strike, t, is_call, safe_discount))
     for i, side in enumerate(IV_SIDES):
         q[f"{side}_iv"] = np.where(attempted[i], vol[i], np.nan)
-        # Labels by code (schemas.IV_STATUS_LABELS[code]); null (code -1): not attempted.
+        # Labels by code (IV_STATUS_LABELS[code]); null (code -1): not attempted.
         q[f"{side}_iv_status"] = pd.Categorical.from_codes(np.where(attempted[i], status[i], -1),
-                                                           categories=schemas.IV_STATUS_LABELS)
+                                                           categories=IV_STATUS_LABELS)
     mid_ok = attempted[1] & (status[1] == IVStatus.OK)
     q["quote_status"] = np.select([~have_forward, ~two_sided, mid_ok],
                                   [QuoteStatus.NO_FORWARD, QuoteStatus.NO_BID, QuoteStatus.OK], QuoteStatus.UNSOLVED)
@@ -273,16 +266,13 @@ def summarise(quotes: pd.DataFrame, slices: pd.DataFrame, scan: pd.DataFrame) ->
 
 # --------------------------------------------------------------------------- stage
 
-def _table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
-
-
-def compute(chains: pd.DataFrame, section: dict) -> dict[str, pd.DataFrame]:
+def compute(chains: pd.DataFrame, section: ImpliedVolsSettings | dict) -> dict[str, pd.DataFrame]:
     """The stage's four tables from a chains table (as ``results/ingest/chains.parquet``)."""
-    slices, slice_id, pairs_table = slice_forwards(chains, section)
+    s = ImpliedVolsSettings.of(section)
+    slices, slice_id, pairs_table = slice_forwards(chains, s)
     quotes = quote_vols(chains, slices, slice_id)
     add_atm_vols(slices, quotes, slice_id)
-    scan = parity_scan(pairs_table, slices, float(section.get("scan", {}).get("min_edge", 0.0)))
+    scan = parity_scan(pairs_table, slices, float(s.scan.min_edge))
     if len(quotes) != len(chains):
         raise RuntimeError(f"implied_vols: rows not conserved: {len(chains)} quotes in, {len(quotes)} out")
     return {"forwards": slices, "quotes": quotes, "parity_scan": scan, "summary": summarise(quotes, slices, scan)}
@@ -291,9 +281,9 @@ def compute(chains: pd.DataFrame, section: dict) -> dict[str, pd.DataFrame]:
 def run(inputs: dict, outputs: dict, params: dict) -> None:
     chains = pd.read_parquet(inputs["chains"])
     tables = compute(chains, params["section"])
-    for name, schema in (("forwards", schemas.IV_FORWARDS), ("quotes", schemas.IV_QUOTES),
-                         ("parity_scan", schemas.PARITY_SCAN), ("summary", schemas.IV_SUMMARY)):
-        pq.write_table(_table(tables[name], schema), outputs[name])
+    for name, schema in (("forwards", implied_vols_schema.IV_FORWARDS), ("quotes", implied_vols_schema.IV_QUOTES),
+                         ("parity_scan", implied_vols_schema.PARITY_SCAN), ("summary", implied_vols_schema.IV_SUMMARY)):
+        pq.write_table(to_table(tables[name], schema), outputs[name])
     q, f = tables["quotes"], tables["forwards"]
     two_sided = int((q["bid"] > 0).sum())
     solved = int(((q["bid"] > 0) & (q["quote_status"] == QuoteStatus.OK)).sum())
@@ -301,160 +291,3 @@ def run(inputs: dict, outputs: dict, params: dict) -> None:
              "(%.2f%%); quote_status %s; %d parity-scan hits", len(chains), len(q), len(f),
              f["forward_method"].value_counts().to_dict(), solved, two_sided, 100.0 * solved / max(two_sided, 1),
              q["quote_status"].value_counts().to_dict(), len(tables["parity_scan"]))
-
-
-# --------------------------------------------------------------------------- report
-
-def report(inputs: dict, outputs: dict, params: dict) -> None:
-    """Report section: forwards and discount curve, implied rates and their flags, ATM term
-    structure, smiles, scan. ``params["section"]`` (optional) is config ``implied_vols``, for
-    the rate band drawn in the implied-rate figure."""
-    from jaxmm.report import Section
-
-    sec = Section("Implied vols and forwards", order=20, figure_dir=outputs["figures"])
-    forwards = pd.read_parquet(inputs["forwards"])
-    quotes = pd.read_parquet(inputs["quotes"])
-    scan = pd.read_parquet(inputs["parity_scan"])
-    summary = pd.read_parquet(inputs["summary"])
-    settings = parity_settings(params.get("section", {}))
-    low, high = settings.rate_band
-    sec.text("Forward F and discount factor D per expiry from put-call parity C - P = D (F - K): a Huber-robust "
-             "regression of call-minus-put mids on the strike near the money, weighted by the combined bid-ask "
-             "spread (slope -D, intercept D F). Its zero rate r = -ln(D)/t is trusted (rate_status ok, "
-             "forward_method regression) when its standard error is at most "
-             f"{settings.max_rate_se:g} a year, it lies in the band [{low:g}, {high:g}] and the snapshot's "
-             "trusted discount factors do not rise with t (beyond their errors). Other expiries take D from a "
-             "curve smoothed through the trusted ones (forward_method ...:smoothed_curve) or, with too few, from "
-             "the configured implied_vols.rates (...:rate_curve), and F from parity with D fixed "
-             "(regression_fixed_discount; few_strikes: median over fewer than min_pairs pairs; one_sided: no "
-             "pair, the underlying carried at the others' carry); failed means no usable forward. "
-             "Implied vols are Black-76 on (F, D, t); Greeks at the mid IV (delta and gamma with respect to F).")
-    if not len(forwards):
-        sec.text("No chain quotes: nothing to show.")
-        sec.write(outputs["section"])
-        return
-
-    counts = summary[summary["group"] == "quotes"].pivot_table(index=SNAPSHOT_KEYS, columns="name", values="value")
-    sec.table(counts.reset_index(), "Quotes per snapshot: two-sided quotes and those with a solved mid IV (%)")
-    statuses = summary[summary["group"].isin(["quote_status", "mid_iv_status", "forward_method", "rate_status"])]
-    sec.table(statuses.groupby(["group", "name"])["value"].sum().astype(int).rename("count").reset_index(),
-              "Status counts (all snapshots): quote_status, mid IV solver status, forward method and rate status "
-              "per expiry")
-    cols = ["source", "root", "quote_date", "expiry", "t", "forward", "discount", "rate", "n_pairs",
-            "n_downweighted", "residual_std", "forward_method", "atm_iv"]
-    sec.table(forwards[cols], "Forwards, discount factors and ATM vols per expiry", max_rows=40)
-    flagged = forwards[(forwards["rate_status"] != parity.RateStatus.OK.value)
-                       | (forwards["forward_method"] != parity.ForwardMethod.REGRESSION.value)]
-    if len(flagged):
-        sec.table(flagged[["source", "root", "quote_date", "expiry", "t", "n_pairs", "regression_rate",
-                           "regression_rate_se", "rate_status", "rate", "forward", "forward_se", "forward_method"]],
-                  "Flagged expiries: the regression's rate (with its standard error) was not used, why "
-                  "(rate_status), the rate used instead and how the forward was found", max_rows=60)
-    else:
-        sec.text("Every expiry's forward and discount factor came from its own parity regression (no flag).")
-    _rate_figure(sec, forwards, (low, high))
-    _term_structure_figure(sec, forwards)
-    _smiles_figure(sec, quotes)
-    if len(scan):
-        sec.table(scan[["rank", "source", "quote_date", "expiry", "strike", "strategy", "call_side", "call_price",
-                        "put_side", "put_price", "forward_side", "forward", "discount", "edge", "edge_bp"]],
-                  "Parity scan: conversions / reversals with a positive edge after crossing the spreads "
-                  "(USD per unit underlying, vs the implied forward), best first", max_rows=20)
-    else:
-        sec.text("Parity scan: no conversion or reversal beats the implied forward after crossing the bid-ask "
-                 "spreads (edge above implied_vols.scan.min_edge).")
-    sec.write(outputs["section"])
-
-
-def _rate_figure(sec, forwards: pd.DataFrame, band: tuple[float, float], max_panels: int = 8) -> None:
-    """Implied-rate term structure per snapshot: the regression's rate with 1-se bars (red
-    where flagged), the rate used, the band; raw rates beyond the axes drawn at its edge."""
-    from matplotlib.ticker import NullFormatter
-
-    from jaxmm.report import new_figure
-
-    snapshots = list(forwards.groupby(SNAPSHOT_KEYS, sort=True))[:max_panels]
-    ncols = min(4, len(snapshots))
-    nrows = -(-len(snapshots) // ncols)
-    fig, axes = new_figure(nrows, ncols, figsize=(3.6 * ncols, 2.9 * nrows), squeeze=False, sharey=False)
-    low, high = band
-    for ax, (key, f) in zip(axes.flat, snapshots):
-        f = f.sort_values("t")
-        used = f["rate"].to_numpy(float)
-        lo = min(low, np.nanmin(used, initial=low)) - 0.02
-        hi = max(high, np.nanmax(used, initial=high)) + 0.02
-        ax.axhspan(low, high, color="0.92", lw=0, label="rate band")
-        ok = (f["rate_status"] == parity.RateStatus.OK.value).to_numpy()
-        raw = f["regression_rate"].to_numpy(float)
-        shown = np.clip(raw, lo, hi)
-        for mask, colour, name in ((ok, "C0", "regression (trusted)"), (~ok, "C3", "regression (flagged)")):
-            ax.errorbar(f["t"][mask], shown[mask], yerr=f["regression_rate_se"][mask], fmt="o", ms=3, lw=0.7,
-                        color=colour, capsize=2, label=name)
-        off = np.isfinite(raw) & (raw != shown)
-        ax.plot(f["t"][off], shown[off], "^", color="C3", ms=6, mfc="none", label="beyond the axis")
-        ax.plot(f["t"], used, "k.-", lw=0.8, ms=4, label="rate used")
-        ax.set_ylim(lo, hi)
-        if (f["t"] > 0).all():
-            ax.set_xscale("log")                          # days-long expiries apart from years-long ones
-            ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_title(" ".join(map(str, key)), fontsize=8)
-        ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(snapshots):]:
-        ax.set_visible(False)
-    axes.flat[0].legend(fontsize=6)
-    fig.supxlabel("t (years)"); fig.supylabel("zero rate -ln(D)/t")
-    fig.tight_layout()
-    more = len(forwards.groupby(SNAPSHOT_KEYS)) - len(snapshots)
-    sec.figure(fig, "implied_rates", "Implied-rate term structure per snapshot: the parity regression's rate with "
-               "1-standard-error bars (red: flagged, see rate_status; triangles: beyond the axis), the rate used "
-               "(black) and the plausibility band (grey)" + (f"; {more} more snapshots not drawn" if more > 0 else ""))
-
-
-def _term_structure_figure(sec, forwards: pd.DataFrame) -> None:
-    from jaxmm.report import new_figure
-
-    fig, (ax1, ax2, ax3) = new_figure(1, 3, figsize=(14, 4))
-    for (source, day), f in forwards.groupby(["source", "quote_date"]):
-        f = f.sort_values("t")
-        label = f"{source} {day}"
-        ax1.plot(f["t"], f["forward"], "o-", ms=3, lw=0.8, label=label)
-        ax2.plot(f["t"], f["discount"], "o-", ms=3, lw=0.8, label=label)
-        ax3.plot(f["t"], f["atm_iv"], "o-", ms=3, lw=0.8, label=label)
-        odd = f[f["forward_method"] != parity.ForwardMethod.REGRESSION.value]
-        ax1.plot(odd["t"], odd["forward"], "rx", ms=7)
-    ax1.set_title("implied forward (x: fallback)"); ax1.set_xlabel("t (years)"); ax1.set_ylabel("F (USD)")
-    ax2.set_title("discount factor D"); ax2.set_xlabel("t (years)")
-    ax3.set_title("ATM implied vol (k = 0)"); ax3.set_xlabel("t (years)")
-    ax1.legend(fontsize=6)
-    sec.figure(fig, "term_structure", "Implied forwards, discount factors and ATM vols by expiry, per snapshot")
-
-
-def _smiles_figure(sec, quotes: pd.DataFrame) -> None:
-    """Latest snapshot of the first source: OTM mid IVs with bid/ask IV bars, one panel per expiry."""
-    from jaxmm.report import new_figure
-
-    source = quotes["source"].iloc[0]
-    mine = quotes[quotes["source"] == source]
-    last = mine[(mine["quote_date"] == mine["quote_date"].max()) & mine["otm"] & (mine["quote_status"] == QuoteStatus.OK)]
-    expiries = sorted(last["expiry"].unique())
-    if not expiries:
-        return
-    ncols = min(4, len(expiries))
-    nrows = -(-len(expiries) // ncols)
-    fig, axes = new_figure(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows), squeeze=False, sharey=False)
-    for ax, expiry in zip(axes.flat, expiries):
-        g = last[last["expiry"] == expiry].sort_values("log_moneyness")
-        lo = (g["mid_iv"] - g["bid_iv"]).clip(lower=0).fillna(0)
-        hi = (g["ask_iv"] - g["mid_iv"]).clip(lower=0).fillna(0)
-        ax.errorbar(g["log_moneyness"], g["mid_iv"], yerr=[lo, hi], fmt=".", ms=3, lw=0.6, capsize=0, label="mid (bid-ask)")
-        ax.plot(g["log_moneyness"], g["vendor_iv"], "x", ms=2.5, color="grey", label="vendor")
-        ax.set_title(str(expiry), fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.locator_params(axis="x", nbins=4)
-    for ax in list(axes.flat)[len(expiries):]:
-        ax.set_visible(False)
-    axes.flat[0].legend(fontsize=6)
-    fig.supxlabel("log-moneyness ln(K/F)"); fig.supylabel("implied vol")
-    fig.tight_layout()
-    sec.figure(fig, "smiles", f"{source} {last['quote_date'].iloc[0]}: out-of-the-money mid IVs with bid/ask IV "
-               "bars per expiry (grey x: vendor IV)")
