@@ -1,7 +1,7 @@
 # Market making: batched Avellaneda-Stoikov / GLFT quoting studies with the paper's table,
 # and a prediction market quoted around its call-spread fair value (jaxmm.mm, jaxmm.stages.mm).
 
-_MM_CODE = ("jaxmm/mm", "jaxmm/_src/chunking.py", "jaxmm/stages/frames.py", "jaxmm/pricing/black.py",
+_MM_CODE = ("jaxmm/mm", "jaxmm/_src/chunking.py", "jaxmm/_src/random_numbers.py", "jaxmm/stats/moments.py", "jaxmm/stages/frames.py", "jaxmm/pricing/black.py",
             "jaxmm/pricing/normalised_black.py", "jaxmm/stages/mm.py", "jaxmm/io/schemas.py")
 _MM_TABLES = ["as_summary", "as_paper_table", "as_sample_path", "as_pnl_hist", "fv_series", "fv_deltas",
               "fv_hedging", "fv_sample_path"]
