@@ -23,7 +23,7 @@ Example::
 
     >>> import jax; jax.config.update("jax_enable_x64", True)
     >>> round(float(quote_fill_probability(1.0, 0.005, 140.0, 1.5)), 6)
-    0.156197
+    0.156191
     >>> round(float(quote_fill_probability(1.0, 0.005, 140.0, 1.5, "poisson")), 6)
     0.144604
 """

@@ -15,7 +15,7 @@ Example::
     >>> from jaxmm.mm.avellaneda_stoikov import ASParams
     >>> db, da = make_policy("inventory").offsets(ASParams(gamma=0.1), q=2.0, tau=1.0)
     >>> round(float(db), 4), round(float(da), 4)
-    (1.6893, -0.3107)
+    (1.6454, 0.0454)
 """
 
 from __future__ import annotations
