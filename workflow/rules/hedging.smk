@@ -2,7 +2,7 @@
 # Black vs effective delta when vol moves with spot; gamma-neutral time spreads across
 # futures tenors (jaxmm.hedging, jaxmm.stages.hedging).
 
-_HEDGE_CODE = ("jaxmm/hedging", "jaxmm/_src/random_numbers.py", "jaxmm/_src/chunking.py", "jaxmm/pricing/black.py",
+_HEDGE_CODE = ("jaxmm/hedging", "jaxmm/_src/random_numbers.py", "jaxmm/stats/moments.py", "jaxmm/_src/chunking.py", "jaxmm/pricing/black.py",
                "jaxmm/pricing/normalised_black.py", "jaxmm/stages/hedging.py", "jaxmm/stages/frames.py", "jaxmm/io/schemas.py")
 _HEDGE_TABLES = ["delta_grid", "validation", "pnl_hist", "vol_path", "time_spread"]
 
