@@ -111,6 +111,8 @@ def test_recorded_quotes_and_factorised_fill_probabilities_are_the_formulas(stra
     probabilities A dt e^(-k h) e^(-+k x) equal fill_probability(delta) (1e-13 relative)
     over inventories -40..40 and several taus."""
     from jaxmm.mm.avellaneda_stoikov import fill_probability, quotes
+    from jaxmm.mm.fills import fill_model
+    from jaxmm.mm.policies import make_policy
     from jaxmm.mm.simulate import _quote
 
     p = ASParams(gamma=0.3)
@@ -127,7 +129,8 @@ def test_recorded_quotes_and_factorised_fill_probabilities_are_the_formulas(stra
     pf = ASParams(*(jnp.asarray(x, jnp.float64) for x in p))
     qs = jnp.arange(-40.0, 41.0)
     for t in (1.0, 0.37, 0.005):
-        db, da, pb, pa, _, _ = _quote(pf, strategy, "linear", None, 0, qs, 0, jnp.asarray(t), 0.005)
+        db, da, pb, pa, _, _ = _quote(pf, make_policy(strategy), fill_model("linear"), None, qs, 0, jnp.asarray(t),
+                                      0.005)
         np.testing.assert_allclose(pb, fill_probability(db, 0.005, 140.0, 1.5), rtol=1e-13, atol=1e-300)
         np.testing.assert_allclose(pa, fill_probability(da, 0.005, 140.0, 1.5), rtol=1e-13, atol=1e-300)
 

@@ -72,10 +72,8 @@ def quotes(s, q, tau, p: ASParams, strategy: str = "inventory"):
 
 
 def fill_probability(delta, dt, A, k, fill: str = "linear"):
-    """Probability that a quote at distance ``delta`` from the mid fills within ``dt``."""
-    rate = A * jnp.exp(-k * delta) * dt
-    if fill == "linear":
-        return jnp.clip(rate, 0.0, 1.0)
-    if fill == "poisson":
-        return -jnp.expm1(-rate)
-    raise ValueError(f"fill: expected 'linear' or 'poisson', got {fill!r}")
+    """Probability that a quote at distance ``delta`` from the mid fills within ``dt``:
+    ``jaxmm.mm.fills.quote_fill_probability`` (kept under this name for callers)."""
+    from jaxmm.mm.fills import quote_fill_probability
+
+    return quote_fill_probability(delta, dt, A, k, fill)

@@ -57,13 +57,15 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxmm.mm.fills import crossing_fill_probability
+from jaxmm.mm.policies.fair_value_quoting import FairValueQuoting
 from jaxmm.pricing import black
 from jaxmm._src.dtypes import float_inputs
 
 DAYS_PER_YEAR = 252.0
 PM_FLOOR, PM_CAP = 0.01, 0.99          # the traded price's clip (one tick from 0 and 1)
 PATH_CHUNK = 32768                     # paths simulated together (lax.map over chunks): bounded memory
-_MAX_EXPONENT = 60.0                   # exp(-k x) capped: A = 0 gives 0, not 0 x inf = NaN
+_POLICY = FairValueQuoting()           # jaxmm.mm.policies.fair_value_quoting
 
 
 # ---------------------------------------------------------------------------------------
@@ -238,10 +240,7 @@ class SamplePath(NamedTuple):
     wealth: jax.Array     # cash + contracts x fair + futures P&L - hedge costs ($)
 
 
-def fill_probability(x, dt_days, A, k):
-    """``1 - exp(-A exp(-k x) dt_days)``: a quote ``x`` on the wrong side of the market fills
-    within ``dt_days`` business days (``x < 0``: better than the market, fills more often)."""
-    return -jnp.expm1(-A * jnp.exp(jnp.minimum(-k * x, _MAX_EXPONENT)) * dt_days)
+fill_probability = crossing_fill_probability   # the old name; not the A-S quote_fill_probability
 
 
 def n_steps_of(p: FairValueParams) -> int:
@@ -268,10 +267,9 @@ def _run(p: FairValueParams, thresholds, key, n_paths: int, n_steps: int, record
         z = jax.random.normal(jax.random.fold_in(k_i, 0), (2, n_paths), dtype)
         u = jax.random.uniform(jax.random.fold_in(k_i, 1), (2, n_paths), dtype)
         pm = jnp.clip(fair + o + p.noise * z[1], PM_FLOOR, PM_CAP)
-        bid = fair - p.half_spread - p.skew * q
-        ask = fair + p.half_spread - p.skew * q
-        bought = (q + p.size <= p.q_max) & (u[0] < fill_probability(pm - bid, dt_days, p.A, p.k))
-        sold = (q - p.size >= -p.q_max) & (u[1] < fill_probability(ask - pm, dt_days, p.A, p.k))
+        bid, ask = _POLICY.quotes(fair, q, p)
+        bought = (q + p.size <= p.q_max) & (u[0] < crossing_fill_probability(pm - bid, dt_days, p.A, p.k))
+        sold = (q - p.size >= -p.q_max) & (u[1] < crossing_fill_probability(ask - pm, dt_days, p.A, p.k))
         b, s = bought.astype(dtype), sold.astype(dtype)
         cash = cash + p.size * (s * ask - b * bid)
         edge = edge + p.size * (b * (fair - bid) + s * (ask - fair))

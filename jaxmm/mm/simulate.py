@@ -25,11 +25,13 @@ sides may fill in one step. A fill earns the quote plus ``rebate``. Then the mid
 ``q_max`` stops quoting the side that would take ``|q|`` beyond it. Profit at ``T`` is
 ``cash + q_T s_T`` (inventory marked at the mid).
 
-**Policies** (``strategy``): ``"inventory"`` (A-S reservation price and spread),
-``"symmetric"`` (the A-S average spread centred on the mid), ``"glft"`` (Guéant-Lehalle-
-Fernandez-Tapia exact quotes for inventory bound ``glft_bound``, time-dependent, from the
-matrix exponential; no bid at ``+bound``, no ask at ``-bound``) and ``"glft_approx"``
-(their closed form, stationary). See ``jaxmm.mm.avellaneda_stoikov`` and ``jaxmm.mm.glft``.
+**Policies** (``strategy``): objects of ``jaxmm.mm.policies`` (one module each: the
+interface is ``jaxmm.mm.policies.base``), named in the config by ``POLICIES``:
+``"inventory"`` (A-S reservation price and spread), ``"symmetric"`` (the A-S average spread
+centred on the mid), ``"glft"`` (Guéant-Lehalle-Fernandez-Tapia exact quotes for inventory
+bound ``glft_bound``, time-dependent, tabulated before the loop; no bid at ``+bound``, no
+ask at ``-bound``) and ``"glft_approx"`` (their closed form, stationary); a policy object
+(e.g. ``FixedSpread(1.29)``) may be passed instead of a name. Fill models: ``jaxmm.mm.fills``.
 
 **Random numbers** (``jaxmm._src.random_numbers``): one 64-bit word per path-step drives the
 binary model (31 bits per fill draw, bit 0 for the mid's sign); Brownian and geometric
@@ -49,14 +51,15 @@ import numpy as np
 
 from jaxmm._src.chunking import run_chunks
 from jaxmm._src import random_numbers as mmrandom
-from jaxmm.mm.avellaneda_stoikov import ASParams, average_spread, fill_probability, optimal_spread
-from jaxmm.mm.glft import approx_coefficients, exact_quotes
+from jaxmm.mm.avellaneda_stoikov import ASParams
+from jaxmm.mm.fills import FILL_MODELS, fill_model
+from jaxmm.mm.policies import POLICIES, make_policy
 
 log = logging.getLogger(__name__)
 
-STRATEGIES = ("inventory", "symmetric", "glft", "glft_approx")
+STRATEGIES = tuple(POLICIES)     # the config's names; any policy object of jaxmm.mm.policies runs too
 MIDS = ("binary", "brownian", "geometric")
-FILLS = ("linear", "poisson")
+FILLS = tuple(FILL_MODELS)
 PATH_CHUNK = 65536   # paths per jitted call: the scan's carry stays in cache (1M at once ran 2.3x slower)
 
 
@@ -83,69 +86,36 @@ class SamplePath(NamedTuple):
     wealth: jax.Array        # cash + q s after the step's fills and mid move
 
 
-def _check_options(strategy: str, mid: str, fill: str, glft_bound: int) -> None:
-    for name, value, allowed in (("strategy", strategy, STRATEGIES), ("mid", mid, MIDS), ("fill", fill, FILLS)):
-        if value not in allowed:
-            raise ValueError(f"{name}: expected one of {', '.join(allowed)}; got {value!r}")
-    if strategy == "glft" and (not isinstance(glft_bound, int) or glft_bound < 1):
-        raise ValueError(f"glft_bound: expected an int >= 1 (the GLFT inventory bound); got {glft_bound!r}")
+def _resolve(strategy, mid: str, fill: str, glft_bound: int):
+    """The policy object and fill model of the options (ValueError naming a bad one)."""
+    if mid not in MIDS:
+        raise ValueError(f"mid: expected one of {', '.join(MIDS)}; got {mid!r}")
+    return make_policy(strategy, glft_bound), fill_model(fill)
 
 
-def _glft_table(p: ASParams, n_steps: int, bound: int, fill: str, dtype):
-    """Exact GLFT (delta_b, delta_a) and their fill probabilities per step, each
-    (n_steps, 2 bound + 1), at the steps' tau (computed in float64 whatever the paths'
-    dtype: the matrix exponential needs it)."""
-    p = ASParams(*(jnp.asarray(x, jnp.float64) for x in p))
-    dt = p.T / n_steps
-    tau = p.T - jnp.arange(n_steps, dtype=jnp.float64) * dt
-    db, da = exact_quotes(tau, p.gamma, p.sigma, p.k, p.A, bound)
-    # The NaN of the unquoted edge sides would poison 0 x quote; _quote masks those sides.
-    db, da = jnp.nan_to_num(db), jnp.nan_to_num(da)
-    pb, pa = (fill_probability(d, dt, p.A, p.k, fill) for d in (db, da))
-    return tuple(x.astype(dtype) for x in (db, da, pb, pa))
-
-
-_MAX_KX = 80.0   # |k x| clamp of the skew factor: exp(80) is finite in float32, and 80 saturates any fill probability
-
-
-def _quote(p: ASParams, strategy: str, fill: str, table, bound: int, q, i, tau, dt):
+def _quote(p: ASParams, policy, fill, table, q, i, tau, dt):
     """Distances of the quotes from the mid ``(delta_b, delta_a)``, their fill
     probabilities and ``(can_bid, can_ask)`` at step ``i``.
 
-    The analytic policies quote ``delta_b = h + x``, ``delta_a = h - x`` with ``h`` the
-    same for every path (A-S: half the spread; GLFT closed form: its half spread) and the
-    skew ``x`` linear in ``q`` (A-S: ``q gamma sigma^2 tau``; GLFT: ``c q``; symmetric: 0).
-    With linear fills ``A e^(-k delta) dt = A dt e^(-k h) e^(-+k x)``: one exponential per
-    path (none for the symmetric strategy) instead of two; the fill step's cost is mostly
-    these exponentials.
+    Affine policies (``jaxmm.mm.policies.base``) quote ``delta_b = h + x``, ``delta_a =
+    h - x`` with ``h`` the same for every path and the skew ``x = q c``; the fill model
+    then needs one exponential per path (none without skew) instead of two
+    (``jaxmm.mm.fills``; the fill step's cost is mostly these exponentials). Tabulated
+    policies look their quotes and probabilities up.
     """
     can_bid, can_ask = q + 1.0 <= p.q_max, q - 1.0 >= -p.q_max
-    if strategy == "glft":
-        idx = jnp.clip(q + bound, 0, 2 * bound).astype(jnp.int32)
-        db, da, pb, pa = (t[i][idx] for t in table)
-        return db, da, pb, pa, can_bid & (q < bound), can_ask & (q > -bound)
-    if strategy == "inventory":
-        h, x = 0.5 * optimal_spread(tau, p.gamma, p.sigma, p.k), q * (p.gamma * p.sigma * p.sigma * tau)
-    elif strategy == "symmetric":
-        h, x = 0.5 * average_spread(p.T, p.gamma, p.sigma, p.k), None
-    else:
-        h, c = approx_coefficients(p.gamma, p.sigma, p.k, p.A)
-        x = c * q
+    if policy.tabulated:
+        db, da, pb, pa, ok_bid, ok_ask = policy.lookup(table, q, i)
+        return db, da, pb, pa, can_bid & ok_bid, can_ask & ok_ask
+    h, c = policy.half_skew(p, tau)
+    x = None if c is None else q * c
     db, da = (h, h) if x is None else (h + x, h - x)
-    if fill == "linear":
-        scale = p.A * dt * jnp.exp(-p.k * h)
-        if x is None:
-            pb = pa = jnp.clip(scale, 0.0, 1.0)
-        else:
-            e = jnp.exp(-jnp.clip(p.k * x, -_MAX_KX, _MAX_KX))
-            pb, pa = jnp.clip(scale * e, 0.0, 1.0), jnp.clip(scale / e, 0.0, 1.0)
-    else:
-        pb, pa = fill_probability(db, dt, p.A, p.k, fill), fill_probability(da, dt, p.A, p.k, fill)
+    pb, pa = fill.affine_probabilities(h, x, dt, p.A, p.k)
     return db, da, pb, pa, can_bid, can_ask
 
 
-def _paths(p: ASParams, table, key, n_paths: int, n_steps: int, strategy: str, mid: str, fill: str,
-           jumps: bool, bound: int, dtype, record: bool):
+def _paths(p: ASParams, policy, table, key, n_paths: int, n_steps: int, mid: str, fill, jumps: bool, dtype,
+           record: bool):
     """Scan one chunk of paths of one parameter set: PathStats, or SamplePath if ``record``."""
     dt = p.T / n_steps
     sqrt_dt = jnp.sqrt(dt)
@@ -157,7 +127,7 @@ def _paths(p: ASParams, table, key, n_paths: int, n_steps: int, strategy: str, m
     def step(carry, i):
         s, q, cash, n_bid, n_ask, spread_sum, n_both, peak, drawdown, max_q = carry
         tau = p.T - i.astype(dtype) * dt
-        db, da, pb, pa, can_bid, can_ask = _quote(p, strategy, fill, table, bound, q, i, tau, dt)
+        db, da, pb, pa, can_bid, can_ask = _quote(p, policy, fill, table, q, i, tau, dt)
         bid, ask = s - db, s + da
         words = mmrandom.path_words(jax.random.fold_in(key, i), n_words, n_paths)
         bought = can_bid & (mmrandom.uniform(words[0], 33, 31, dtype) < pb)
@@ -196,19 +166,20 @@ def _paths(p: ASParams, table, key, n_paths: int, n_steps: int, strategy: str, m
     return PathStats(cash + q * s, q, n_bid, n_ask, spread_sum / jnp.maximum(n_both, 1.0), drawdown, max_q)
 
 
-@functools.partial(jax.jit, static_argnames=("n_steps", "strategy", "bound", "fill", "dtype"))
-def _tables(fields, n_steps: int, strategy: str, bound: int, fill: str, dtype):
-    if strategy != "glft":
+@functools.partial(jax.jit, static_argnames=("n_steps", "fill", "dtype"))
+def _tables(fields, policy, n_steps: int, fill, dtype):
+    if not policy.tabulated:
         return (jnp.zeros((fields[0].shape[0], 1, 1), dtype),) * 4
-    return jax.vmap(lambda *f: _glft_table(ASParams(*f), n_steps, bound, fill, dtype))(*fields)
+    return jax.vmap(lambda *f: policy.tabulate(ASParams(*f), n_steps, fill, dtype))(*fields)
 
 
-@functools.partial(jax.jit, static_argnames=("n_paths", "n_steps", "strategy", "mid", "fill", "jumps", "bound",
-                                             "dtype", "record"))
-def _grid_chunk(fields, tables, key, n_paths: int, n_steps: int, strategy: str, mid: str, fill: str, jumps: bool,
-                bound: int, dtype, record: bool = False):
-    return jax.vmap(lambda f, t: _paths(ASParams(*f), t, key, n_paths, n_steps, strategy, mid, fill, jumps, bound,
-                                        dtype, record))(fields, tables)
+@functools.partial(jax.jit, static_argnames=("n_paths", "n_steps", "mid", "fill", "jumps", "dtype", "record"))
+def _grid_chunk(fields, tables, policy, key, n_paths: int, n_steps: int, mid: str, fill, jumps: bool, dtype,
+                record: bool = False):
+    """One chunk for every grid point; ``policy`` is a pytree argument (its numeric fields
+    are traced, its static ones are part of the cache key), ``fill`` a static fill model."""
+    return jax.vmap(lambda f, t: _paths(ASParams(*f), policy, t, key, n_paths, n_steps, mid, fill, jumps, dtype,
+                                        record))(fields, tables)
 
 
 def _grid_fields(grid: ASParams, dtype):
@@ -216,12 +187,16 @@ def _grid_fields(grid: ASParams, dtype):
     return tuple(jnp.atleast_1d(f) for f in fields)
 
 
-def simulate_grid(grid: ASParams, key: jax.Array, n_paths: int, n_steps: int, *, strategy: str = "inventory",
+def simulate_grid(grid: ASParams, key: jax.Array, n_paths: int, n_steps: int, *, strategy="inventory",
                   mid: str = "binary", fill: str = "linear", jumps: bool = False, glft_bound: int = 30,
                   dtype=jnp.float64, chunk: int = PATH_CHUNK, devices: Sequence[jax.Device] | None = None,
                   label: str = "") -> PathStats:
     """Simulate ``n_paths`` paths for every parameter set of ``grid`` (fields broadcast to
     a common leading axis ``G``; scalars give ``G = 1``): PathStats of (G, n_paths).
+
+    ``strategy`` is a config name of ``jaxmm.mm.policies.POLICIES`` (``glft_bound`` the
+    exact GLFT policy's bound) or a policy object; ``fill`` a name of
+    ``jaxmm.mm.fills.FILL_MODELS``.
 
     Paths run in equal chunks of at most ``chunk`` (one jitted call each, all grid points
     together; path ``p`` is path ``p mod size`` of chunk ``p // size``);
@@ -229,18 +204,17 @@ def simulate_grid(grid: ASParams, key: jax.Array, n_paths: int, n_steps: int, *,
     and with more than one chunk each finished chunk is logged (INFO, logger
     ``jaxmm.mm.simulate``) with the rate so far.
     """
-    _check_options(strategy, mid, fill, glft_bound)
+    policy, fill_m = _resolve(strategy, mid, fill, glft_bound)
     if n_paths < 1 or n_steps < 1:
         raise ValueError(f"n_paths and n_steps must be >= 1; got {n_paths}, {n_steps}")
     fields = _grid_fields(grid, dtype)
-    bound = glft_bound if strategy == "glft" else 0
-    tables = _tables(fields, n_steps, strategy, bound, fill, dtype)
+    tables = _tables(fields, policy, n_steps, fill_m, dtype)
 
     def run(inputs, chunk_key, size):
-        return _grid_chunk(*inputs, chunk_key, size, n_steps, strategy, mid, fill, jumps, bound, dtype)
+        return _grid_chunk(*inputs, chunk_key, size, n_steps, mid, fill_m, jumps, dtype)
 
-    return PathStats(*run_chunks(run, (fields, tables), key, n_paths, chunk, n_steps * fields[0].shape[0], devices,
-                                 log, label or strategy, "path-steps"))
+    return PathStats(*run_chunks(run, (fields, tables, policy), key, n_paths, chunk, n_steps * fields[0].shape[0],
+                                 devices, log, label or policy.name, "path-steps"))
 
 
 def simulate(p: ASParams, key: jax.Array, n_paths: int, n_steps: int, **options) -> PathStats:
@@ -250,17 +224,16 @@ def simulate(p: ASParams, key: jax.Array, n_paths: int, n_steps: int, **options)
     return PathStats(*(x[0] for x in simulate_grid(p, key, n_paths, n_steps, **options)))
 
 
-def sample_paths(p: ASParams, key: jax.Array, n_paths: int, n_steps: int, *, strategy: str = "inventory",
+def sample_paths(p: ASParams, key: jax.Array, n_paths: int, n_steps: int, *, strategy="inventory",
                  mid: str = "binary", fill: str = "linear", jumps: bool = False, glft_bound: int = 30,
                  dtype=jnp.float64) -> SamplePath:
     """Step-by-step states of the first ``n_paths`` paths of ``simulate(p, key, ...)`` with
     the same options (they are the first paths of chunk 0, and a path's random numbers do
     not depend on how many paths its chunk holds): SamplePath of (n_steps, n_paths)."""
-    _check_options(strategy, mid, fill, glft_bound)
+    policy, fill_m = _resolve(strategy, mid, fill, glft_bound)
     fields = _grid_fields(p, dtype)
-    bound = glft_bound if strategy == "glft" else 0
-    tables = _tables(fields, n_steps, strategy, bound, fill, dtype)
-    rec = _grid_chunk(fields, tables, jax.random.fold_in(key, 0), n_paths, n_steps, strategy, mid, fill, jumps,
-                      bound, dtype, record=True)
+    tables = _tables(fields, policy, n_steps, fill_m, dtype)
+    rec = _grid_chunk(fields, tables, policy, jax.random.fold_in(key, 0), n_paths, n_steps, mid, fill_m, jumps,
+                      dtype, record=True)
     return SamplePath(*(x[0] for x in rec))
 

@@ -58,9 +58,12 @@ def tenor_time(days, basis="calendar", days_per_year=None):
 
     ``N = 365`` for ``basis="calendar"`` (calendar days), ``N = 252`` for
     ``basis="business"`` (trading days); ``days_per_year`` overrides ``N``. The seed's
-    appendix states ``T = 30/365`` (M1) and ``365/365`` (M12), but its quoted raw gammas
-    0.0241 (M1) and 0.0315 (M12) come out with ``T = 21/252`` (``tenor_time(21,
-    "business")``) and ``T = 253/250`` (``tenor_time(253, "business", 250)``); see
+    appendix states ``T = 30/365`` (M1) and ``365/365`` (M12). Its quoted M12 raw gamma
+    0.0315 is reproduced by ``T = 253/250`` (``tenor_time(253, "business", 250)``: 0.03151).
+    Its M1 figure 0.0241 is not reproduced exactly by either time: ``T = 21/252``
+    (``tenor_time(21, "business")``) gives 0.02419, which rounds to 0.0242, but lies within
+    the band the seed's rounded inputs ($1 prices, 0.1-point vols) allow around 0.0241,
+    while ``T = 30/365`` gives 0.02436, whose band excludes it; see
     ``tests/test_stats_tenors.py``.
 
     Args:

@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from jaxmm.settings import ASScenario, ASSettings, FairValueSettings, MMSettings
+from jaxmm.stats.moments import sample_kurtosis, sd_se
 from jaxmm.stages.frames import daily_series, to_table
 from jaxmm.stages.mm import schema as mm_schema
 
@@ -43,7 +44,11 @@ OPTION_KEYS = ("mid", "fill", "jumps")
 # simulations per row, s 100, T 1, sigma 2, dt 0.005, k 1.5, A 140. Cells: average spread,
 # profit, std(profit), final q, std(final q). "published": Quantitative Finance 8(3)
 # 217-224 (2008); "preprint": the version dated October 5, 2006 (gamma 0.5 in place of 1,
-# and its spread column is (2/gamma) ln(1 + gamma/k) alone).
+# and its spread column is (2/gamma) ln(1 + gamma/k) alone). Each version is judged by its own
+# convention: the published symmetric strategy quotes the inventory strategy's average spread
+# (policy "symmetric"); the preprint's text quotes a constant $1.29 spread whatever gamma
+# (PAPER_CONVENTIONS: its symmetric rows are compared with that policy's run, and its
+# spread column with (2/gamma) ln(1 + gamma/k)).
 PAPER_COLUMNS = ("spread", "profit", "std_profit", "final_q", "std_final_q")
 PAPER_TABLES = {   # as printed: the last printed digit sets each cell's rounding allowance
     "published_2008": {
@@ -62,6 +67,8 @@ PAPER_TABLES = {   # as printed: the last printed digit sets each cell's roundin
         (0.5, "symmetric"): ("1.15", "66.20", "14.53", "0.25", "9.06")},
 }
 PAPER_N = 1000
+PREPRINT_SPREAD = 1.29                         # the preprint's constant symmetric spread
+PAPER_CONVENTIONS = {("preprint_2006", "symmetric"): "fixed_spread_1.29"}   # run key of convention_runs
 
 
 # --------------------------------------------------------------------------- A-S / GLFT grid
@@ -101,6 +108,8 @@ def summarise(stats, gammas, strategy: str, scenario: str, model: dict, options:
         "mean_spread": np.asarray(stats.mean_spread, float).mean(axis=1),
         "mean_max_drawdown": drawdown.mean(axis=1), "p95_max_drawdown": np.quantile(drawdown, 0.95, axis=1),
         "mean_max_abs_q": np.asarray(stats.max_abs_q, float).mean(axis=1),
+        # not written (not in the schema): the paper table's standard errors of the sds use them
+        "kurt_profit": sample_kurtosis(profit, axis=1), "kurt_final_q": sample_kurtosis(final_q, axis=1),
     })
     out["status"] = np.where(np.isfinite(profit).all(axis=1), "ok", "non_finite")
     return out
@@ -116,34 +125,70 @@ def histograms(stats, gammas, strategy: str, edges: dict) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def paper_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """``as_paper_table``: each paper cell beside this run's ``base`` row with the same gamma
-    and strategy (rows of the paper whose gamma is not in the grid are left out)."""
+def convention_runs(section: ASSettings | dict, key, dtype) -> pd.DataFrame:
+    """Summary rows of the runs a paper version's own convention needs
+    (``PAPER_CONVENTIONS``): the preprint's constant-spread symmetric strategy
+    (``FixedSpread(PREPRINT_SPREAD)``), on the base set-up and key, at the preprint's gammas
+    in the grid (``scenario`` is the run key). Empty where no such row is in the grid."""
+    from jaxmm.mm.avellaneda_stoikov import ASParams
+    from jaxmm.mm.policies import FixedSpread
+    from jaxmm.mm.simulate import simulate_grid
+
+    section = ASSettings.of(section)
+    gammas = sorted({g for (g, strategy) in PAPER_TABLES["preprint_2006"] if strategy == "symmetric"}
+                    & {float(g) for g in section.gammas})
+    if not gammas or "symmetric" not in section.policies:
+        return pd.DataFrame()
+    n_steps, model, options = int(section.n_steps), _model(section), _options(section)
+    stats = simulate_grid(ASParams(**model, gamma=np.asarray(gammas)), key, int(section.n_paths), n_steps,
+                          strategy=FixedSpread(PREPRINT_SPREAD), dtype=dtype, label="preprint fixed spread", **options)
+    out = summarise(stats, gammas, "symmetric", PAPER_CONVENTIONS[("preprint_2006", "symmetric")], model, options,
+                    n_steps, np.dtype(dtype).name)
+    return out
+
+
+def paper_table(summary: pd.DataFrame, conventions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``as_paper_table``: each paper cell beside this run's row with the same gamma and
+    strategy under that version's convention: the ``base`` row, or the ``conventions`` row
+    (``convention_runs``) where ``PAPER_CONVENTIONS`` names one (rows of the paper whose
+    gamma is not in the grid, or whose convention run is not given, are left out).
+    Standard errors of standard deviations use each sample's kurtosis
+    (``jaxmm.stats.moments.sd_se``; ours for the paper's too, the same model)."""
     base = summary[summary["scenario"] == "base"].set_index(["gamma", "policy"])
+    conventions = pd.DataFrame(columns=["scenario", "gamma", "policy"]) if conventions is None else conventions
+    own = conventions.set_index(["scenario", "gamma", "policy"])
     rows = []
     for version, table in PAPER_TABLES.items():
         for (gamma, strategy), printed in table.items():
-            if (gamma, strategy) not in base.index:
+            run = PAPER_CONVENTIONS.get((version, strategy))
+            if run is None and (gamma, strategy) not in base.index:
+                continue
+            if run is not None and (run, gamma, strategy) not in own.index:
                 continue
             cells = [float(x) for x in printed]
-            r = base.loc[(gamma, strategy)]
+            r = base.loc[(gamma, strategy)] if run is None else own.loc[(run, gamma, strategy)]
             n = float(r["n_paths"])
+            kp, kq = r["kurt_profit"], r["kurt_final_q"]
             ours = {"spread": (r["mean_spread"], 0.0), "profit": (r["mean_profit"], r["std_profit"] / math.sqrt(n)),
-                    "std_profit": (r["std_profit"], r["std_profit"] / math.sqrt(2 * n)),
+                    "std_profit": (r["std_profit"], float(sd_se(r["std_profit"], kp, n))),
                     "final_q": (r["mean_final_q"], r["std_final_q"] / math.sqrt(n)),
-                    "std_final_q": (r["std_final_q"], r["std_final_q"] / math.sqrt(2 * n))}
-            paper_sd = {"spread": 0.0, "profit": cells[2], "std_profit": cells[2], "final_q": cells[4],
-                        "std_final_q": cells[4]}
+                    "std_final_q": (r["std_final_q"], float(sd_se(r["std_final_q"], kq, n)))}
+            if version == "preprint_2006":   # its spread column is (2/gamma) ln(1 + gamma/k), whatever the strategy
+                ours["spread"] = (2.0 * math.log1p(gamma / r["k"]) / gamma, 0.0)
+            paper_se = {"spread": 0.0, "profit": cells[2] / math.sqrt(PAPER_N),
+                        "std_profit": float(sd_se(cells[2], kp, PAPER_N)),
+                        "final_q": cells[4] / math.sqrt(PAPER_N), "std_final_q": float(sd_se(cells[4], kq, PAPER_N))}
             for name, value, text in zip(PAPER_COLUMNS, cells, printed):
                 ours_value, ours_se = ours[name]
-                paper_se = paper_sd[name] / math.sqrt((2 if name.startswith("std") else 1) * PAPER_N)
-                se = math.hypot(ours_se, paper_se)
+                se = math.hypot(ours_se, paper_se[name])
                 allowance = 0.5 * 10.0 ** -len(text.partition(".")[2])   # half the last printed digit
-                if name == "spread":   # our spread averages the steps' quotes: gamma sigma^2 (T + dt)/2 + ...
+                if name == "spread" and version != "preprint_2006":
+                    # our spread averages the steps' quotes: gamma sigma^2 (T + dt)/2 + ...
                     allowance += 0.5 * gamma * r["sigma"] ** 2 * r["T"] / r["n_steps"]
                 diff = float(ours_value) - value
                 rows.append({"version": version, "gamma": gamma, "policy": strategy, "column": name,
-                             "paper": value, "ours": float(ours_value), "ours_se": ours_se, "paper_se": paper_se,
+                             "paper": value, "ours": float(ours_value), "ours_se": ours_se,
+                             "paper_se": paper_se[name],
                              "difference": diff, "z": diff / se if se > 0 else np.nan,
                              "reproduces": bool(abs(diff) <= K_SE * se + allowance)})
     return pd.DataFrame(rows, columns=mm_schema.MM_PAPER_TABLE.names)
@@ -306,8 +351,9 @@ def compute(section: MMSettings | dict, daily: pd.DataFrame) -> dict[str, pd.Dat
     key = jax.random.PRNGKey(int(section.seed))
     dtype = jnp.float64 if section.dtype == "float64" else jnp.float32
     summary, hist, sample = run_grid(section.as_, key, dtype)
+    paper = paper_table(summary, convention_runs(section.as_, key, dtype))
     fv = fair_value_study(daily, section.fair_value, jax.random.fold_in(key, 1000), dtype)
-    return {"as_summary": summary, "as_paper_table": paper_table(summary), "as_sample_path": sample,
+    return {"as_summary": summary, "as_paper_table": paper, "as_sample_path": sample,
             "as_pnl_hist": hist, **fv}
 
 

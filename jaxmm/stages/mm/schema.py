@@ -57,10 +57,13 @@ MM_PAPER_TABLE = pa.schema([
     _f("policy", pa.string(), "inventory | symmetric", False),
     _f("column", pa.string(), "spread | profit | std_profit | final_q | std_final_q", False),
     _f("paper", pa.float64(), "the paper's printed value (1000 simulations)", False),
-    _f("ours", pa.float64(), "this run's value (scenario base, same gamma and policy)", False),
-    _f("ours_se", pa.float64(), "standard error of ours (sd/sqrt(n) for means, sd/sqrt(2n) for sds; 0 for the spread)",
+    _f("ours", pa.float64(), "this run's value under the version's own convention (scenario base, same gamma and "
+       "policy; the preprint's symmetric rows: a constant 1.29 spread; its spread column: (2/gamma) ln(1 + gamma/k))",
        False),
-    _f("paper_se", pa.float64(), "the paper's standard error implied by its own sd and 1000 paths", False),
+    _f("ours_se", pa.float64(), "standard error of ours (sd/sqrt(n) for means, sd/2 sqrt((kurtosis-1)/n) for sds; 0 "
+       "for the spread)", False),
+    _f("paper_se", pa.float64(), "the paper's standard error implied by its own sd and 1000 paths (sds: with our "
+       "sample's kurtosis)", False),
     _f("difference", pa.float64(), "ours - paper", False),
     _f("z", pa.float64(), "difference / sqrt(ours_se^2 + paper_se^2) (null: spread, no sampling error)"),
     _f("reproduces", pa.bool_(), "|difference| <= 4 combined standard errors + half the paper's last printed digit "
