@@ -16,7 +16,7 @@ numbers:
   [bid IV, ask IV], over status-'ok' slices and over all fitted slices;
 - the largest fair IV relative to its slice's highest mid IV;
 - the median |mid IV - vendor IV| on those quotes (the vendor's IV uses the vendor's own
-  forward, rate and clock, so a gap remains: see README, "Real chains").
+  forward, rate and clock, so a gap remains: see docs/real_chains.md).
 
 Example::
 

@@ -1,6 +1,6 @@
 """Canonical pyarrow schemas of the stages' parquet tables (ingest to market making).
 
-Each field's metadata holds its description and unit; the README's outputs table is
+Each field's metadata holds its description and unit; docs/outputs.md's tables are
 checked against these (tests/test_docs.py), so the two cannot drift apart.
 """
 
@@ -797,11 +797,11 @@ def empty(schema: pa.Schema) -> pa.Table:
 
 
 def doc(schema: pa.Schema) -> list[tuple[str, str, str]]:
-    """(name, type, description) per field, for the README and the report."""
+    """(name, type, description) per field, for docs/outputs.md and the report."""
     return [(f.name, str(f.type), f.metadata[b"doc"].decode()) for f in schema]
 
 
-TABLES = {  # README outputs: path -> schema
+TABLES = {  # docs/outputs.md: path -> schema
     "results/ingest/chains.parquet": CHAINS,
     "results/ingest/futures_contracts.parquet": FUTURES_CONTRACTS,
     "results/ingest/futures_tenors.parquet": FUTURES_TENORS,
@@ -846,7 +846,7 @@ TABLES = {  # README outputs: path -> schema
 
 
 def markdown_tables() -> str:
-    """The README's per-table column reference, generated from the schemas above."""
+    """docs/outputs.md's per-table column reference, generated from the schemas above."""
     parts = []
     for path, schema in TABLES.items():
         rows = "\n".join(f"| `{name}` | {type_} | {text} |" for name, type_, text in doc(schema))
