@@ -22,6 +22,7 @@ Example::
 
     >>> check = run_check(["data/spx_20251001"])                 # doctest: +SKIP
     >>> summary(check)["inside_fraction_ok"]                       # doctest: +SKIP
+    0.8483
 """
 
 from __future__ import annotations
