@@ -11,6 +11,8 @@ Packages (imports point one way: numerics <- io <- stages <- Snakemake rules):
 * ``jaxmm.io``        readers, validation, quarantine, output schemas (no JAX)
 * ``jaxmm.synthetic`` synthetic inputs with known truth
 * ``jaxmm.stages``    one module per pipeline stage (compute + report)
+* ``jaxmm.notebook``  pandas in, pandas out: implied vols, Greeks, smile fits, hedge
+  ratios and simulation summaries of DataFrames / Series, index kept
 * ``jaxmm._src``      private helpers (random numbers, chunking, dtypes, runtime)
 
 The most used names are re-exported flat (``jm.implied_vol``, ``jm.fit_svi``, ...).
@@ -25,7 +27,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     # packages
     "pricing": "", "surfaces": "", "stats": "", "mm": "", "hedging": "", "backtest": "",
-    "io": "", "synthetic": "", "stages": "",
+    "io": "", "synthetic": "", "stages": "", "notebook": "",
     # pricing
     "black": "jaxmm.pricing", "implied_vol": "jaxmm.pricing.iv", "IVStatus": "jaxmm.pricing.iv",
     "implied_forwards": "jaxmm.pricing.parity", "ParitySettings": "jaxmm.pricing.parity",

@@ -16,12 +16,13 @@ numbers:
   [bid IV, ask IV], over status-'ok' slices and over all fitted slices;
 - the largest fair IV relative to its slice's highest mid IV;
 - the median |mid IV - vendor IV| on those quotes (the vendor's IV uses the vendor's own
-  forward, rate and clock, so a gap remains: see README, "Real chains").
+  forward, rate and clock, so a gap remains: see docs/real_chains.md).
 
 Example::
 
     >>> check = run_check(["data/spx_20251001"])                 # doctest: +SKIP
     >>> summary(check)["inside_fraction_ok"]                       # doctest: +SKIP
+    0.8483
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def load_config(path: str | Path) -> dict:
 
 
 def reference_table(schema_path: str | Path = SCHEMA_PATH) -> str:
-    """The README's configuration reference (markdown), generated from the schema."""
+    """The configuration reference of docs/config.md (markdown), generated from the schema."""
     rows: list[tuple[str, str, str, str]] = []
 
     def type_of(node: dict) -> str:

@@ -60,10 +60,16 @@ definitions in ``RuleLimits``) are computed from the recorded positions; ``perfo
 
 Example::
 
+    >>> import numpy as np
+    >>> dates = np.arange("2024-01-02", "2024-07-01", dtype="datetime64[D]")
+    >>> dates = dates[np.is_busday(dates)]
+    >>> close = 100.0 * np.exp(0.0004 * np.arange(len(dates)))    # a steady 10%/year climb
     >>> cfg = config_grid(kind=["covered_call", "cash_secured_put"], otm=[0.05, 0.10])
-    >>> iv = implied_vol_proxy(close, vix=vix).iv
+    >>> iv = implied_vol_proxy(close, vix=np.full(len(dates), 20.0)).iv   # VIX at 20
     >>> bt = backtest(dates, close, iv, cfg, rate=0.02)
     >>> perf = performance(dates, bt.equity, rate=0.02)
+    >>> np.round(perf.total_return, 4)    # calls 5% / 10% OTM, then puts 5% / 10% OTM
+    array([0.0776, 0.0562, 0.0372, 0.0066])
 """
 
 from __future__ import annotations

@@ -14,8 +14,11 @@ two contracts, not duplicates.
 
 Example::
 
-    >>> res = read_chains(["data/spx_20251001"], "cboe", "spx")   # doctest: +SKIP
+    >>> from pathlib import Path; import jaxmm
+    >>> spx = Path(jaxmm.__file__).parents[1] / "data" / "spx_20251001"   # the shipped chain
+    >>> res = read_chains([spx], "cboe", "spx")
     >>> res.table.num_rows, res.quarantine.by_reason(), res.summary[0]["rows_in"]
+    (1976, {}, 62)
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 input contract of every later stage (the other stages' schemas live beside them, e.g.
 :mod:`jaxmm.stages.surfaces.schema`).
 
-Each field's metadata holds its description and unit; the README's outputs table is
+Each field's metadata holds its description and unit; docs/outputs.md's tables are
 checked against these (tests/test_docs.py), so the two cannot drift apart.
 """
 
@@ -121,5 +121,5 @@ def empty(schema: pa.Schema) -> pa.Table:
 
 
 def doc(schema: pa.Schema) -> list[tuple[str, str, str]]:
-    """(name, type, description) per field, for the README and the report."""
+    """(name, type, description) per field, for docs/outputs.md and the report."""
     return [(f.name, str(f.type), f.metadata[b"doc"].decode()) for f in schema]

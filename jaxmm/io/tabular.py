@@ -1,6 +1,6 @@
 """Line-oriented CSV plumbing shared by the futures and daily readers.
 
-Conventions (the README's input formats section relies on them):
+Conventions (docs/inputs.md relies on them):
 
 - A file whose name ends in ``.gz`` is gunzipped first; line numbers are lines of the
   decompressed text. Text must be UTF-8 (a BOM is dropped).

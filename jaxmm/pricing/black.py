@@ -186,6 +186,7 @@ def price(forward, strike, t, vol, is_call, discount=1.0):
 
     Example::
 
+      >>> from jaxmm.pricing import black
       >>> float(black.price(100.0, 90.0, 0.5, 0.25, False, 0.99))
       2.8127470872292686
     """
@@ -221,6 +222,7 @@ def digital(forward, strike, t, vol, is_call, discount=1.0):
 
     Example::
 
+      >>> from jaxmm.pricing import black
       >>> float(black.digital(100.0, 100.0, 1.0, 0.2, True))   # N(-s/2)
       0.460172162722971
     """
@@ -393,6 +395,7 @@ def bs_price(spot, strike, t, vol, is_call, rate=0.0, div_yield=0.0):
 
     Example::
 
+      >>> from jaxmm.pricing import black
       >>> float(black.bs_price(100.0, 100.0, 1.0, 0.2, True, 0.05))   # Hull's 10.45
       10.450583572185574
     """

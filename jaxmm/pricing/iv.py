@@ -42,7 +42,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtri
 
-from jaxmm._src.dtypes import float_inputs
+from jaxmm._src.dtypes import float_inputs, require_x64
 from jaxmm.pricing import black
 from jaxmm.pricing.normalised_black import erfcx, normalised_black_otm
 
@@ -430,6 +430,7 @@ def implied_vol(price, forward, strike, t, is_call, discount=1.0):
         >>> round(float(vol), 15), int(status)
         (0.3, 0)
     """
+    require_x64("implied vols")
     args = float_inputs(price, forward, strike, t, discount)
     args.insert(4, jnp.asarray(is_call, dtype=bool))
     shape = jnp.broadcast_shapes(*(a.shape for a in args))

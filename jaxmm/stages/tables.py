@@ -1,5 +1,5 @@
-"""Every stage's parquet outputs (path -> schema), and the README's per-table column
-reference generated from them (``tests/test_docs.py`` keeps the README equal to it)."""
+"""Every stage's parquet outputs (path -> schema), and docs/outputs.md's per-table column
+reference generated from them (``tests/test_docs.py`` keeps docs/outputs.md equal to it)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from jaxmm.stages.mm import schema as mm_schema
 from jaxmm.stages.hedging import schema as hedging_schema
 from jaxmm.stages.backtest import schema as backtest_schema
 
-TABLES = {  # README outputs: path -> schema
+TABLES = {  # docs/outputs.md: path -> schema
     "results/ingest/chains.parquet": CHAINS,
     "results/ingest/futures_contracts.parquet": FUTURES_CONTRACTS,
     "results/ingest/futures_tenors.parquet": FUTURES_TENORS,
@@ -56,7 +56,7 @@ TABLES = {  # README outputs: path -> schema
 
 
 def markdown_tables() -> str:
-    """The README's per-table column reference, generated from the schemas above."""
+    """docs/outputs.md's per-table column reference, generated from the schemas above."""
     parts = []
     for path, schema in TABLES.items():
         rows = "\n".join(f"| `{name}` | {type_} | {text} |" for name, type_, text in doc(schema))

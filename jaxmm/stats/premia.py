@@ -56,7 +56,11 @@ def vol_risk_premium(implied_vol, returns, window=20, annualisation=252.0, min_p
 
     Example::
 
-      >>> vol_risk_premium(vix / 100.0, log_returns(spx), window=21)   # 0.20 - 0.12 = 0.08
+      >>> import jax.numpy as jnp; from jaxmm.stats.rolling import log_returns
+      >>> spx = 100.0 * jnp.exp(jnp.cumsum(jnp.tile(jnp.array([0.01, -0.01]), 15)))  # +-1% days
+      >>> vrp = vol_risk_premium(jnp.full(30, 0.20), log_returns(spx), window=21)
+      >>> float(vrp[-1])      # 0.20 - 0.01 sqrt(21/20) sqrt(252) = 0.20 - 0.1625
+      0.03751923190728...
     """
     implied_vol, returns = float_inputs(implied_vol, returns)
     realised = realised_vol(returns, window=window, annualisation=annualisation, min_periods=min_periods)
@@ -75,7 +79,10 @@ def forward_vol_risk_premium(implied_vol, returns, window=20, annualisation=252.
 
     Example::
 
-      >>> forward_vol_risk_premium(iv30, log_returns(spx), window=21)[..., :-21].mean(-1)
+      >>> import jax.numpy as jnp; from jaxmm.stats.rolling import log_returns
+      >>> spx = 100.0 * jnp.exp(jnp.cumsum(jnp.tile(jnp.array([0.01, -0.01]), 15)))  # +-1% days
+      >>> forward_vol_risk_premium(jnp.full(30, 0.20), log_returns(spx), window=5)[:3]
+      Array([0.02610348, 0.02610348, 0.02610348], dtype=float64)
     """
     implied_vol, returns = float_inputs(implied_vol, returns)
     realised = realised_vol(returns, window=window, annualisation=annualisation, min_periods=min_periods)
@@ -126,7 +133,9 @@ def rolling_zscore(x, window, min_periods=None, ddof=1):
 
     Example::
 
-      >>> rolling_zscore(etf_premium(price, nav), 60)
+      >>> import jax.numpy as jnp
+      >>> rolling_zscore(jnp.array([0.0, 1.0, 0.0, 1.0, 3.0]), 4)
+      Array([       nan,        nan,        nan, 0.8660254 , 1.39075897], dtype=float64)
     """
     (x,) = float_inputs(x)
     mean = rolling_mean(x, window, min_periods=min_periods)
@@ -161,8 +170,12 @@ def cross_etf_spread(premium_a, premium_b, window, min_periods=None):
 
     Example::
 
-      >>> s = cross_etf_spread(etf_premium(eem, eem_nav), etf_premium(iemg, iemg_nav), 60)
-      >>> s.spread[-1], s.zscore[-1]       # 0.004 (40 bp), and how many sd from its mean
+      >>> import jax.numpy as jnp
+      >>> a = etf_premium(jnp.array([40.1, 40.3]), jnp.array([40.0, 40.0]))   # 25, 75 bp
+      >>> b = etf_premium(jnp.array([50.0, 50.1]), jnp.array([50.0, 50.0]))   # 0, 20 bp
+      >>> s = cross_etf_spread(a, b, 2)
+      >>> s.spread, s.zscore           # 55 bp today, 0.71 sd above the window's mean
+      (Array([0.0025, 0.0055], dtype=float64), Array([       nan, 0.70710678], dtype=float64))
     """
     premium_a, premium_b = float_inputs(premium_a, premium_b)
     spread = premium_a - premium_b

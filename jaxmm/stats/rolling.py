@@ -431,6 +431,7 @@ def realised_vol(returns, window: int = 20, annualisation: float = 252.0,
     Example:
       >>> r = log_returns(jnp.array([100.0, 101.0, 100.0, 102.0]))
       >>> realised_vol(r, window=3)[-1]   # std(ddof=1) of the 3 returns * sqrt(252)
+      Array(0.24060422, dtype=float64)
     """
     r = _float(returns)
     return rolling_std(r, window, min_periods, 1) * jnp.sqrt(jnp.asarray(annualisation, r.dtype))
@@ -460,7 +461,8 @@ def rolling_regression(y, x, window: int, min_periods: int | None = None) -> Reg
 
     Example:
       >>> x = jnp.arange(5.0); reg = rolling_regression(2.0 * x + 1.0, x, 3)
-      >>> reg.slope[-1], reg.intercept[-1]    # (2.0, 1.0)
+      >>> float(reg.slope[-1]), round(float(reg.intercept[-1]), 12)
+      (2.0, 1.0)
     """
     mp = _check_window(window, min_periods)
     n, mx, my, sxx, syy, sxy = _co_moments(_float(y), _float(x), window, mp)
@@ -510,8 +512,12 @@ def hedge_ratio(front_prices, back_prices, window: int = 20, annualisation: floa
       :class:`HedgeRatio` of ``(..., T)`` arrays (NaN until ``window`` returns are present).
 
     Example:
-      >>> hr = hedge_ratio(m1_settle, m12_settle, front_valid=~m1_rolled, back_valid=~m12_rolled)
-      >>> hr.h2[-1]      # today's gamma multiplier of M12 options in M1 terms
+      >>> import jax.numpy as jnp
+      >>> m1 = jnp.array([70.0, 71.0, 70.5, 72.0, 71.0, 73.0])     # front settlements
+      >>> m12 = jnp.array([65.0, 65.4, 65.2, 65.8, 65.4, 66.2])    # back settlements
+      >>> hr = hedge_ratio(m1, m12, window=4)   # pass front_valid=~rolled across rolls
+      >>> hr.h[-1], hr.h2[-1]   # $ per $1 of M1; gamma multiplier of M12 options in M1 terms
+      (Array(0.39569398, dtype=float64), Array(0.15657373, dtype=float64))
     """
     _check_window(window, None)
     front = _float(front_prices)

@@ -95,8 +95,12 @@ def vol_beta(vol_changes, spot_returns, window=60, min_periods=None):
 
     Example::
 
-      >>> beta = vol_beta(jnp.log(vix[..., 1:] / vix[..., :-1]), log_returns(spx)[..., 1:])
-      >>> beta.slope[..., -1]        # e.g. -3.2 for VXX on SPY over a year
+      >>> import jax.numpy as jnp; from jaxmm.stats.rolling import log_returns
+      >>> spx = jnp.array([100.0, 101.0, 99.0, 100.0, 102.0, 101.0])
+      >>> vix = jnp.array([20.0, 19.5, 21.0, 20.4, 19.2, 19.8])
+      >>> beta = vol_beta(jnp.log(vix[1:] / vix[:-1]), log_returns(spx)[1:], window=4)
+      >>> beta.slope[-1]        # vol falls ~3.3% per 1% up in spot (-3.2 for VXX on SPY over a year)
+      Array(-3.30951699, dtype=float64)
     """
     vol_changes, spot_returns = float_inputs(vol_changes, spot_returns)
     shape = jnp.broadcast_shapes(vol_changes.shape, spot_returns.shape)
@@ -179,8 +183,8 @@ def effective_delta(forward, strike, t, vol, is_call, slope, discount=1.0):
 
     Example (seed 001: SPY 695, ATM 12.4%, 31 DTE, no carry)::
 
-      >>> effective_delta(695.0, 695.0, 31 / 365, 0.124, True, jnp.array([0.0, -5.0]))
-      Array([0.507..., 0.435...], dtype=float64)     # the seed: .507 naive, .44 at -5
+      >>> effective_delta(695.0, 695.0, 31 / 365, 0.124, True, jnp.array([0.0, -5.0]))  # seed: .507, .44
+      Array([0.507..., 0.435...], dtype=float64)
     """
     forward, strike, t, vol, slope, discount = float_inputs(forward, strike, t, vol, slope, discount)
     shape = jnp.broadcast_shapes(*(jnp.shape(a) for a in (forward, strike, t, vol, slope, discount, is_call)))

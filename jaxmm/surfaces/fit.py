@@ -75,6 +75,7 @@ import numpy as np
 import optax
 import optimistix as optx
 
+from jaxmm._src.dtypes import require_x64
 from jaxmm.surfaces import svi
 
 _RHO_MAX = 0.999
@@ -486,6 +487,7 @@ def fit_svi(data: SliceData, prev_index=None, settings: FitSettings = FitSetting
       ``FitResult`` with params (S, 5), status, iterations (summed over the stages: the
       mid fit before a bid/ask fit, the calendar pass), objective (data term).
     """
+    require_x64("SVI fits")
     check_data(data, "fit_svi")
     if prev_index is None or settings.calendar_weight <= 0.0:
         prev_index = np.full(data.k.shape[0], -1)

@@ -111,7 +111,7 @@ def raw_total_variance(params, k):
 
     Example:
       >>> float(raw_total_variance((0.04, 0.1, -0.5, 0.01, 0.2), 0.05))  # doctest: +ELLIPSIS
-      0.0601...
+      0.0583...
     """
     a, b, rho, m, sigma = as_raw(params)
     d = k - m

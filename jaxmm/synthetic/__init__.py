@@ -49,13 +49,6 @@ def _streams(seed: int) -> dict[str, dict[str, np.random.Generator]]:
     return out
 
 
-def _enable_x64() -> None:
-    import jax
-
-    if not jax.config.jax_enable_x64:  # prices and IV brackets need float64
-        jax.config.update("jax_enable_x64", True)
-
-
 def generate(cfg: dict | None, out_dir: str | Path) -> dict[str, list[str]]:
     """Write the synthetic inputs and their ground truth under ``out_dir``.
 
@@ -66,8 +59,14 @@ def generate(cfg: dict | None, out_dir: str | Path) -> dict[str, list[str]]:
     Returns:
       The files written, per kind: ``chains``, ``futures``, ``daily``, ``truth``.
     """
+    from jaxmm._src.dtypes import x64_enabled
+
     c = resolve(cfg)
-    _enable_x64()
+    with x64_enabled():   # prices and IV brackets need float64; the caller's setting is restored
+        return _generate(c, out_dir)
+
+
+def _generate(c: dict, out_dir: str | Path) -> dict[str, list[str]]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rngs = _streams(c["seed"])
