@@ -1,7 +1,7 @@
 """Typed settings of the config sections: frozen dataclasses built from the validated config.
 
 One source of defaults: ``workflow/schemas/config.schema.yaml``. The schema is what the
-user reads (the README's configuration reference is generated from it) and what Snakemake
+user reads (docs/config.md is generated from it) and what Snakemake
 validates at DAG build, so the defaults live there; the dataclasses below declare the keys
 and their types only, and :meth:`Settings.of` fills a section's missing keys from the
 schema before building one. ``tests/test_settings.py`` checks that every dataclass has
@@ -574,19 +574,10 @@ class StrategyDefaults(Settings):
 
 
 @settings("backtest.strategies[]")
-class Strategy(Settings):
+class Strategy(StrategyDefaults):
+    """A strategy: the defaults' keys (each overriding ``backtest.defaults``), a name and a kind."""
     name: str
     kind: str
-    otm: float | None
-    dte_min: float | None
-    dte_max: float | None
-    profit_take: float | None
-    dte_close: float | None
-    strike_step: float | None
-    opt_cost_abs: float | None
-    opt_cost_rel: float | None
-    stock_cost_bps: float | None
-    skew: float | None
 
 
 @settings("backtest.rules")

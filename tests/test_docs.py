@@ -52,7 +52,6 @@ def test_relative_links_resolve(repo, name):
             if re.match(r"[a-z]+:", target) or target.startswith("#"):
                 continue
             resolved = (path.parent / target.split("#")[0]).resolve()
-            rel = resolved.relative_to(repo.resolve()).as_posix() if resolved.is_relative_to(repo.resolve()) else str(resolved)
             if not resolved.exists():
                 broken.append(f"{path.relative_to(repo)} -> {target}")
     assert not broken, broken

@@ -8,6 +8,7 @@ statistical checks in standard errors (4), stated per test.
 """
 
 import copy
+import importlib
 import math
 
 import jax
@@ -18,11 +19,13 @@ import pytest
 
 from jaxmm.settings import ASSettings
 from jaxmm.stages import mm as stage
-from jaxmm.stages.mm import compute as mm_compute
 from jaxmm.stages.frames import to_table
 from jaxmm.stages.tables import TABLES as OUTPUT_TABLES
 from jaxmm.synthetic import _streams, resolve
 from jaxmm.synthetic import series as synthetic_series
+
+# The module (the package's `compute` attribute is the stage's compute function).
+mm_compute = importlib.import_module("jaxmm.stages.mm.compute")
 
 SECTION = {
     "seed": 11, "dtype": "float64",

@@ -14,7 +14,7 @@ UTC_US = pa.timestamp("us", tz="UTC")
 
 
 def field(name: str, type_: pa.DataType, doc: str, nullable: bool = True) -> pa.Field:
-    """A schema field with its documentation (the README's output tables and the report)."""
+    """A schema field with its documentation (docs/outputs.md and the report)."""
     return pa.field(name, type_, nullable=nullable, metadata={"doc": doc})
 
 

@@ -10,5 +10,5 @@ and ``schema.py`` (its output schemas); statistics also has one module a study. 
 stage is a module: its tables are the readers' (``jaxmm.io.schemas``). Each stage builds its
 typed settings (``jaxmm.settings``) from ``params["section"]`` first thing; shared keys and
 status labels are in ``jaxmm.io.labels``; every table is written by
-``jaxmm.stages.frames.to_table``; ``jaxmm.stages.tables`` lists every output (the README's).
+``jaxmm.stages.frames.to_table``; ``jaxmm.stages.tables`` lists every output (docs/outputs.md).
 """

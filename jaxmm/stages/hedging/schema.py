@@ -1,5 +1,5 @@
 """Output schemas of the hedging stage (``results/hedging/*.parquet``): one field a column,
-its description and unit in the field's metadata (the README's outputs tables are generated
+its description and unit in the field's metadata (docs/outputs.md's tables are generated
 from these: :mod:`jaxmm.stages.tables`)."""
 
 from __future__ import annotations

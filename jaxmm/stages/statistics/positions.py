@@ -1,4 +1,4 @@
-"""The positions file (README, Input formats): parsed and checked, a bad cell names the
+"""The positions file (docs/inputs.md): parsed and checked, a bad cell names the
 file, line, column and what was expected."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ POSITION_COLUMNS = {  # name: (required, what it must hold)
 
 
 def read_positions(path: str | Path) -> pd.DataFrame:
-    """Parse and check a positions CSV (README, Input formats). A bad cell raises
+    """Parse and check a positions CSV (docs/inputs.md). A bad cell raises
     ``InputFileError`` naming the file, line, column and what was expected."""
     from jaxmm.io.tabular import fold, load_csv, parse_number, require_column
 
