@@ -227,3 +227,23 @@ def test_preprint_gamma_half_symmetric_row_under_each_convention():
     published_convention = summary.set_index("policy").loc["symmetric", "mean_profit"]
     assert abs(own["ours"] - 66.20) < 3.5
     assert abs(published_convention - 66.20) > 2 * abs(own["ours"] - 66.20)
+
+
+def test_one_constant_spread_run_serves_every_gamma():
+    """convention_runs simulates the constant $1.29 spread once (it ignores gamma) and
+    reports it at each preprint gamma: its gamma 0.5 row equals a run at gamma 0.5 on the
+    same key (1e-12), and the gamma 0.01 row equals it."""
+    from jaxmm.mm.avellaneda_stoikov import ASParams
+    from jaxmm.mm.policies import FixedSpread
+    from jaxmm.mm.simulate import simulate_grid
+
+    sec = copy.deepcopy(SECTION["as"])
+    sec.update(gammas=[0.01, 0.5], policies=["symmetric"], scenarios=[], n_paths=2000)
+    key = jax.random.PRNGKey(3)
+    rows = stage.convention_runs(sec, key, jax.numpy.float64).set_index("gamma")
+    assert list(rows.index) == [0.01, 0.5]
+    model = mm_compute._model(ASSettings.of(sec))
+    direct = simulate_grid(ASParams(**model, gamma=np.asarray([0.5])), key, 2000, int(sec["n_steps"]),
+                           strategy=FixedSpread(1.29))
+    np.testing.assert_allclose(rows.loc[0.5, "mean_profit"], float(np.asarray(direct.profit).mean()), rtol=1e-12)
+    np.testing.assert_allclose(rows.loc[0.01, "std_profit"], rows.loc[0.5, "std_profit"], rtol=0)
