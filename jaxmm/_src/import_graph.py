@@ -220,6 +220,30 @@ def _entry_nodes(tree: ast.Module, function: str) -> list[ast.AST]:
     return [node for node in tree.body if node not in defs.values() or node.name in keep]
 
 
+def _defining_module(root: str, module: str, function: str, package: str) -> str:
+    """The module that defines ``function`` as seen from ``module``: ``module`` itself, or,
+    for a stage package that re-exports it (``from .compute import *``, ``from .report
+    import report``), the module it comes from."""
+    tree = _tree(root, module)
+    if any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == function
+           for node in tree.body):
+        return module
+    is_pkg = _is_package(root, module)
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        base = _resolve_relative(module, is_pkg, node.level, node.module) if node.level else node.module
+        if base is None or not _in_package(base, package) or _module_path(root, base) is None:
+            continue
+        for alias in node.names:
+            if alias.name == "*" or (alias.asname or alias.name) == function:
+                try:
+                    return _defining_module(root, base, function if alias.name == "*" else alias.name, package)
+                except ValueError:
+                    continue
+    raise ValueError(f"no top-level function {function!r} in the stage module {module!r}")
+
+
 def imported_modules(entry: str, root: Path | str | None = None, package: str = PACKAGE) -> list[str]:
     """Every ``package`` module the entry point runs: ``entry`` is ``"module"`` (the whole
     module) or ``"module:function"`` (see the module docstring for the rules)."""
@@ -227,10 +251,16 @@ def imported_modules(entry: str, root: Path | str | None = None, package: str = 
     module, _, function = entry.partition(":")
     if _module_path(root, module) is None:
         raise ValueError(f"{module!r} is not a module under {root}")
-    tree = _tree(root, module)
-    nodes = _entry_nodes(tree, function) if function else tree.body
     seen = {module}
-    todo: list[tuple[str, list | None]] = [(module, nodes)]
+    todo: list[tuple[str, list | None]] = []
+    if function:
+        defining = _defining_module(root, module, function, package)
+        if defining != module:  # a package re-exporting the entry: its __init__ runs whole
+            todo.append((module, None))
+        seen.add(defining)
+        todo.append((defining, _entry_nodes(_tree(root, defining), function)))
+    else:
+        todo.append((module, _tree(root, module).body))
     while todo:
         mod, body = todo.pop()
         deps = (_module_imports(root, mod, _module_path(root, mod).stat().st_mtime_ns, package)
