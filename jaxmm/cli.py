@@ -71,7 +71,9 @@ def _profile(root: Path, profile: str | None) -> str | None:
 
 def snakemake_command(args: argparse.Namespace, extra: list[str], root: Path) -> list[str]:
     """The Snakemake command line for a pipeline subcommand (run, stage, dry-run, report)."""
-    cmd = [*snakemake_executable(), "--cores", str(args.cores), "--configfile", args.config]
+    cmd = [*snakemake_executable(), "--cores", str(args.cores)]
+    if args.config:  # else the profile's configfile list (gpu: config.yaml + gpu.yaml) or the Snakefile's
+        cmd += ["--configfile", args.config]
     profile = _profile(root, args.profile)
     if profile:
         cmd += ["--profile", profile]
@@ -91,8 +93,9 @@ def _add_pipeline_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", default=DEFAULT_PROFILE,
                    help="a profile in workflow/profiles (default, gpu, slurm) or a profile folder; "
                         "'none' for no profile (default: %(default)s)")
-    p.add_argument("--config", default=DEFAULT_CONFIG, metavar="FILE",
-                   help="the run's config file (default: %(default)s)")
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help=f"the run's config file (default: the profile's, else {DEFAULT_CONFIG}; a file given "
+                        "here replaces the profile's list, e.g. the gpu profile's gpu.yaml)")
     p.add_argument("--cores", default="all", metavar="N",
                    help="cores Snakemake may use, or 'all' (default: %(default)s)")
     p.add_argument("--directory", default=None, metavar="REPO",

@@ -190,7 +190,7 @@ def hedge_ratio(front: pd.Series, back: pd.Series, window: int = 20, *, front_va
     return pd.DataFrame({name: np.asarray(v) for name, v in hr._asdict().items()}, index=f.index)
 
 
-def simulate_summary(grid, key, n_paths: int, n_steps: int, *, strategy: str = "inventory", mid: str = "binary",
+def simulate_summary(grid, key, n_paths: int, n_steps: int, *, strategy="inventory", mid: str = "binary",
                      fill: str = "linear", jumps: bool = False, **options) -> pd.DataFrame:
     """Avellaneda–Stoikov / GLFT simulation (``jaxmm.mm.simulate.simulate_grid``) summarised
     as the ``mm`` stage's ``as_summary`` rows: one row per grid point (the grid's fields as
@@ -207,7 +207,7 @@ def simulate_summary(grid, key, n_paths: int, n_steps: int, *, strategy: str = "
     model = {name: np.broadcast_to(np.asarray(v, float), (g,)) for name, v in grid._asdict().items()
              if name != "gamma"}
     dtype = jnp.dtype(options.get("dtype", jnp.float64)).name
-    return summarise(stats, np.broadcast_to(np.asarray(grid.gamma, float), (g,)), strategy, "notebook", model,
+    return summarise(stats, np.broadcast_to(np.asarray(grid.gamma, float), (g,)), getattr(strategy, "name", strategy), "notebook", model,
                      {"mid": mid, "fill": fill, "jumps": jumps}, n_steps, dtype)
 
 

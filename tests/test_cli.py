@@ -19,7 +19,7 @@ def _printed(capsys, *argv: str) -> list[str]:
 def test_run_defaults_match_make_run(capsys, repo):
     cmd = _printed(capsys, "run", "--directory", str(repo))
     assert cmd[0].endswith("snakemake")
-    assert cmd[1:] == ["--cores", "all", "--configfile", "config.yaml", "--profile", "workflow/profiles/default"]
+    assert cmd[1:] == ["--cores", "all", "--profile", "workflow/profiles/default"]   # the profile's config files
 
 
 def test_options_profiles_and_passthrough(capsys, repo):
@@ -78,3 +78,10 @@ def test_dry_run_for_real(repo):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "dry-run" in out and ("Job stats" in out or "Nothing to be done" in out)
+
+
+def test_gpu_profile_keeps_its_config_files(capsys, repo):
+    """Without --config no --configfile is passed, so the gpu profile's own list
+    (config.yaml + gpu.yaml) stays in force."""
+    cmd = _printed(capsys, "run", "--directory", str(repo), "--profile", "gpu")
+    assert "--configfile" not in cmd and cmd[cmd.index("--profile") + 1] == "workflow/profiles/gpu"

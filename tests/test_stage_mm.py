@@ -247,3 +247,12 @@ def test_one_constant_spread_run_serves_every_gamma():
                            strategy=FixedSpread(1.29))
     np.testing.assert_allclose(rows.loc[0.5, "mean_profit"], float(np.asarray(direct.profit).mean()), rtol=1e-12)
     np.testing.assert_allclose(rows.loc[0.01, "std_profit"], rows.loc[0.5, "std_profit"], rtol=0)
+
+
+def test_paper_table_without_convention_runs(tables):
+    """A grid with no preprint gamma or no symmetric policy gives no convention run (an
+    empty frame): the published rows are still judged, the preprint's own-convention rows
+    are left out."""
+    p = stage.paper_table(tables["as_summary"], pd.DataFrame())
+    assert (p["version"] == "published_2008").any()
+    assert not ((p["version"] == "preprint_2006") & (p["policy"] == "symmetric")).any()

@@ -217,6 +217,9 @@ def test_walk_rules(pipeline):
     assert {"jaxmm/stages/surfaces/compute.py", "jaxmm/stages/surfaces/__init__.py"} <= files(
         "jaxmm.stages.surfaces:run")
     assert "jaxmm/stages/mm/report.py" in files("jaxmm.stages.mm:report")
+    # Report prose is read at import (captions("surfaces")): its file counts too.
+    assert "jaxmm/report/captions/surfaces.md" in files("jaxmm.stages.surfaces:report")
+    assert "jaxmm/report/captions/ingest.md" in files("jaxmm.stages.ingest:report")
     # jaxmm/__init__.py lazily re-exports pricing, surfaces, ...: not dragged in.
     report = files("jaxmm.stages.report:run")
     assert not any(f.startswith(("jaxmm/pricing/", "jaxmm/surfaces/", "jaxmm/mm/")) for f in report)

@@ -37,6 +37,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import re
 from pathlib import Path
 
 PACKAGE = "jaxmm"
@@ -273,6 +274,9 @@ def imported_modules(entry: str, root: Path | str | None = None, package: str = 
     return sorted(seen)
 
 
+_CAPTIONS = re.compile(r"""^\w+\s*=\s*captions\(\s*["'](\w+)["']""", re.M)  # TEXT = captions("mm")
+
+
 def stage_files(stage: str, root: Path | str | None = None, *, with_runner: bool = True) -> list[str]:
     """Files (relative to ``root``, posix) a rule running ``stage`` executes: its import
     closure, plus the runner's and Snakemake's script when ``with_runner``."""
@@ -283,7 +287,12 @@ def stage_files(stage: str, root: Path | str | None = None, *, with_runner: bool
         modules |= set(imported_modules(RUNNER, root))
         files |= {f for f in WORKFLOW_FILES if (root / f).is_file()}
     for m in modules:
-        files.add(_module_path(str(root), m).relative_to(root).as_posix())
+        path = _module_path(str(root), m)
+        files.add(path.relative_to(root).as_posix())
+        for name in _CAPTIONS.findall(path.read_text(encoding="utf-8")):  # report prose read at import
+            caption = root / "jaxmm" / "report" / "captions" / f"{name}.md"
+            if caption.is_file():
+                files.add(caption.relative_to(root).as_posix())
     return sorted(files)
 
 

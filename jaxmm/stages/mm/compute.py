@@ -157,7 +157,8 @@ def paper_table(summary: pd.DataFrame, conventions: pd.DataFrame | None = None) 
     Standard errors of standard deviations use each sample's kurtosis
     (``jaxmm.stats.moments.sd_se``; ours for the paper's too, the same model)."""
     base = summary[summary["scenario"] == "base"].set_index(["gamma", "policy"])
-    conventions = pd.DataFrame(columns=["scenario", "gamma", "policy"]) if conventions is None else conventions
+    if conventions is None or conventions.empty:  # no convention run (e.g. no preprint gamma in the grid)
+        conventions = pd.DataFrame(columns=["scenario", "gamma", "policy"])
     own = conventions.set_index(["scenario", "gamma", "policy"])
     rows = []
     for version, table in PAPER_TABLES.items():
