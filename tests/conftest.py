@@ -171,6 +171,13 @@ _SLOW: dict[str, set[str] | str] = {
         "test_prediction_market", "test_readers_quarantine_exactly_the_bad_rows",
         "test_settlements_calendar_and_listing", "test_spot_vol_negative_correlation_and_slope",
         "test_ssvi_truth_is_arbitrage_free"},
+    # Added with the merge of the notebook layer, doctests, walkthrough, policies and CLI
+    # (whole-suite run, 2026-12-03): each compiles or runs a subprocess.
+    "test_doctests.py": "*",
+    "test_examples.py": "*",
+    "test_notebook.py": "*",
+    "test_mm_policies.py": {"test_fixed_spread_equal_to_symmetric_spread_gives_the_symmetric_run", "test_doctests"},
+    "test_cli.py": {"test_dry_run_for_real", "test_stage_dry_run_and_report"},
 }
 
 
